@@ -1,0 +1,59 @@
+"""One shard: a fixed number of samples of a case, with a seed derived from (case, shard index)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import producers
+from .case import Case
+from .contract import ContractError, failures
+from .sampler import sample_paths
+from .store import write_atomic
+
+
+def n_shards(n_samples: int, shard_size: int) -> int:
+    """Shards needed for n_samples; every shard holds shard_size samples, collect keeps the first n_samples."""
+    return math.ceil(n_samples / shard_size)
+
+
+def shard_inputs(case: Case, shard: int, shard_size: int, dim: int, input_name: str):
+    """The loading paths of one shard (sample, time, d, d), drawn from case.rng("paths", shard)."""
+    loading = case.loading
+    return sample_paths(shard_size, dim, case.rng("paths", shard), F_max=float(loading["F_max"]),
+                        T=float(loading["T"]), M=int(loading["M"]), n_steps=int(loading["n_steps"]),
+                        identity=input_name == "F")
+
+
+def solve_shard(case: Case, shard: int, shard_size: int) -> xr.Dataset:
+    """Sample the shard's paths and solve them with the case's producer; samples are numbered globally."""
+    producer = producers.get(case.producer)
+    paths = shard_inputs(case, shard, shard_size, producer.DIM, producer.INPUT)
+    ds = producer.solve(paths.values, paths.time, case)
+    offset = shard * shard_size
+    ds = ds.assign_coords(sample=ds["sample"].values.astype(np.int64) + offset)
+    failed = [{**f, "sample": int(f["sample"]) + offset} for f in failures(ds)]
+    ds.attrs.update(failures=json.dumps(failed), shard=int(shard), shard_size=int(shard_size))
+    _check_finite(ds, case, shard)
+    return ds
+
+
+def _check_finite(ds: xr.Dataset, case: Case, shard: int) -> None:
+    for var, da in ds.data_vars.items():
+        if "sample" not in da.dims or not np.issubdtype(da.dtype, np.number):
+            continue
+        ok = np.isfinite(da.transpose("sample", ...).values).reshape(ds.sizes["sample"], -1).all(-1)
+        if not ok.all():
+            sample = int(ds["sample"].values[np.flatnonzero(~ok)[0]])
+            raise ContractError(f"case {case}, shard {shard}, sample {sample}: producer returned non-finite "
+                                f"{var!r} (NaN or inf); a failed solve must be listed in attrs['failures']")
+
+
+def run_shard(case: Case, shard: int, shard_size: int, out: str | os.PathLike) -> Path:
+    """Solve one shard and write it atomically to ``out``; on any error nothing is written."""
+    ds = solve_shard(case, shard, shard_size)
+    return write_atomic(ds, out, shard=True, where=f"case {case}, shard {shard}")
