@@ -11,12 +11,15 @@ from typing import Any, Mapping
 
 import jsonschema
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from . import producers
 from .case import Case
 from .provenance import PROJECT_ROOT
 
-SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_DIR = PROJECT_ROOT / "workflow" / "schemas"
+SCHEMA_PATH = SCHEMA_DIR / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -29,8 +32,11 @@ def _key_path(path) -> str:
 
 def validate_config(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> None:
     """Raise ConfigError naming the first offending key (all schema errors are listed)."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    schema_path = Path(schema_path)
+    # every *.schema.yaml beside the main one can be $ref'd by file name (e.g. learning.schema.yaml)
+    registry = Registry().with_resources(
+        (p.name, Resource.from_contents(yaml.safe_load(p.read_text()), default_specification=DRAFT202012)) for p in schema_path.parent.glob("*.schema.yaml"))
+    validator = jsonschema.Draft202012Validator(yaml.safe_load(schema_path.read_text()), registry=registry)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         lines = [f"config key {_key_path(e.absolute_path)}: {e.message}" for e in errors]

@@ -33,8 +33,14 @@ if [[ ! -x "$venv/bin/python" ]]; then
   /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
 echo "[setup] installing the project and its pinned dependencies" >&2
-"$venv/bin/python" -m pip install -q --upgrade "pip>=23"
-"$venv/bin/python" -m pip install -q -e "$root[test,cluster]"
+pip_log="$venv/pip-install.log"
+pip_install() {  # quiet on success; the whole pip log on failure
+  if ! "$venv/bin/python" -m pip install "$@" >"$pip_log" 2>&1; then
+    cat "$pip_log" >&2; echo "[setup] pip install $* failed (log: $pip_log)" >&2; exit 1
+  fi
+}
+pip_install --upgrade "pip>=23"
+pip_install -e "$root[test,cluster]"
 "$venv/bin/python" - <<'PY'
 import numpy, petsc4py, mpi4py, torch, zarr, xarray, snakemake, damask
 from petsc4py import PETSc

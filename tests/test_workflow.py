@@ -1,0 +1,102 @@
+"""The Snakemake DAG end to end on a tiny config in a temporary directory."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dataset.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def tiny_config(tmp_path, **n1):
+    return {
+        "results": str(tmp_path / "results"),
+        "seed": 5,
+        "loading": {"T": 200.0, "M": 5, "n_steps": 60, "F_max": 0.01},
+        "figures": {"loading_paths": {"n_paths": 2}},
+        "producers": {"composite1d": {"shard_size": 3, "defaults": {"n_train": 3, "n_test": 2},
+                                      "cases": {"N1": {"n_phases": 1, **n1}, "N2": {"n_phases": 2}}}},
+    }
+
+
+def snakemake(tmp_path, config, *args):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(cfg), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONHASHSEED": "0"})
+
+
+def job_counts(dry_run_output):
+    table = dry_run_output.split("Job stats:")[-1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dag")
+    run = snakemake(tmp, tiny_config(tmp))
+    assert run.returncode == 0, run.stderr[-3000:]
+    return tmp, run
+
+
+def test_default_dag_writes_valid_stores_and_the_figure(built):
+    tmp, run = built
+    results = tmp / "results"
+    for case, n_train, n_test in (("N1", 3, 2), ("N2", 3, 2)):
+        ds = open_store(results / "datasets" / "composite1d" / f"{case}.zarr")
+        assert (int((ds.split == "train").sum()), int((ds.split == "test").sum())) == (n_train, n_test)
+        assert ds["eps_p"].sizes["phase"] == int(case[1:]) and ds.sizes["time"] == 61
+    assert (results / "figures" / "loading_paths.png").stat().st_size > 10_000
+    assert (results / "figures" / "loading_paths.pdf").exists()
+    assert "datasets:" in run.stdout and "composite1d/N1.zarr" in run.stdout  # where the results are
+    assert not list(results.rglob(".*.tmp-*"))
+
+
+def test_up_to_date_dag_runs_nothing(built):
+    tmp, _ = built
+    run = snakemake(tmp, tiny_config(tmp), "-n")
+    assert run.returncode == 0 and "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_raising_n_samples_runs_only_new_shards(built):
+    tmp, _ = built
+    shard0 = tmp / "results" / "shards" / "composite1d" / "N1" / "shard0.zarr"
+    before = shard0.stat().st_mtime_ns
+    config = tiny_config(tmp, n_train=6, n_test=2)  # 5 -> 8 samples: shards 0, 1 kept, shard 2 new
+    dry = snakemake(tmp, config, "-n")
+    assert job_counts(dry.stdout) == {"solve_shard": 1, "collect": 1, "all": 1}, dry.stdout[-2000:]
+    run = snakemake(tmp, config)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert shard0.stat().st_mtime_ns == before
+    ds = open_store(tmp / "results" / "datasets" / "composite1d" / "N1.zarr")
+    assert ds.sizes["sample"] == 8 and int((ds.split == "train").sum()) == 6
+
+
+def test_changing_one_case_reruns_only_that_case(built):
+    tmp, _ = built
+    config = tiny_config(tmp, n_train=6, n_test=2)
+    config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
+    dry = snakemake(tmp, config, "-n")
+    assert job_counts(dry.stdout) == {"solve_shard": 2, "collect": 1, "all": 1}
+    assert "composite1d/N1/" not in dry.stdout.split("Job stats:")[0]
+
+
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
+    config = tiny_config(tmp_path)
+    config["producers"]["composite1d"]["cases"]["N1"]["n_phases"] = 0
+    run = snakemake(tmp_path, config)
+    assert run.returncode != 0
+    assert "config key producers.composite1d.cases.N1.n_phases: 0 is less than the minimum of 1" in run.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean():
+    run = subprocess.run([str(SNAKEMAKE), "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr

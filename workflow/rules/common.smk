@@ -1,0 +1,71 @@
+# Shared helpers: config validation and resolution, result paths, wildcard constraints.
+import sys
+from pathlib import Path
+
+from dataset import config as dsconfig
+from dataset.case import canonical_json
+from dataset.shards import n_shards
+
+try:
+    dsconfig.validate_config(config)
+except dsconfig.ConfigError as err:
+    sys.exit(f"rno-factory: {err}")
+
+RESULTS = config["results"]
+CASES = {(c.producer, c.name): c for c in dsconfig.cases(config)}
+
+
+wildcard_constraints:
+    producer=r"[A-Za-z0-9_]+",
+    case=r"[A-Za-z0-9_-]+",
+    shard=r"\d+",
+
+
+def case_of(wildcards):
+    try:
+        return CASES[(wildcards.producer, wildcards.case)]
+    except KeyError:
+        raise ValueError(f"no case {wildcards.producer}/{wildcards.case} in the config") from None
+
+
+def shard_size(producer):
+    return int(config["producers"][producer]["shard_size"])
+
+
+def shard_files(wildcards):
+    case = case_of(wildcards)
+    size = shard_size(case.producer)
+    return [f"{RESULTS}/shards/{case.producer}/{case.name}/shard{i}.zarr" for i in range(n_shards(case.n_samples, size))]
+
+
+def dataset_file(producer, case):
+    return f"{RESULTS}/datasets/{producer}/{case}.zarr"
+
+
+def all_datasets():
+    return [dataset_file(p, c) for (p, c) in CASES]
+
+
+def figure_files(name):
+    return [f"{RESULTS}/figures/{name}.png", f"{RESULTS}/figures/{name}.pdf"]
+
+
+def producer_source(wildcards):
+    """The producer's module file: editing the physics reruns its shards (mtime trigger)."""
+    import importlib.util
+    from dataset.producers import PRODUCERS
+
+    return importlib.util.find_spec(PRODUCERS[wildcards.producer]).origin
+
+
+def print_summary():
+    root = Path(RESULTS).resolve()
+    stores = sorted(root.glob("datasets/*/*.zarr"))
+    figures = sorted(root.glob("figures/*.png"))
+    tables = sorted(root.glob("tables/*.csv"))
+    print(f"\nrno-factory results in {root}")
+    for title, paths in (("datasets", stores), ("tables", tables), ("figures", figures)):
+        if paths:
+            print(f"  {title}:")
+            for p in paths:
+                print(f"    {p.relative_to(root)}")
