@@ -20,11 +20,11 @@ def loading_paths_figure(rng: np.random.Generator, *, n_paths: int, T: float, M:
     for t in one_d.knot_times[0, 1:-1]:
         ax_a.axvline(t, color=colors[0], lw=0.5, ls=":")
     ax_a.set(xlabel="time t (s)", ylabel=r"strain $\bar\varepsilon$ (-)",
-             title=f"(a) {n_paths} paths, knots (o); knot times of the first (:)")
+             title="(a) scalar paths, knots (o)")
     for (i, j), c in zip(((0, 0), (0, 1), (1, 1)), colors[3:]):
         ax_b.plot(two_d.time, two_d.values[0, :, i, j], color=c, lw=1.2, label=rf"$\varepsilon_{{{i + 1}{j + 1}}}$")
         ax_b.plot(two_d.knot_times[0], two_d.knot_values[0, :, i, j], "o", color=c, ms=3.5, mfc="white")
     ax_b.set(xlabel="time t (s)", ylabel="strain component (-)",
-             title="(b) one 2x2 path: components share knot times")
+             title="(b) one 2x2 path, shared knot times")
     ax_b.legend(loc="best", fontsize=8)
     return fig
