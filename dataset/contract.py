@@ -131,11 +131,12 @@ def validate(ds: xr.Dataset, *, where: str = "", require_split: bool = True) -> 
             _check_finite(da, var, fail)
     ref = np.eye(d) * INPUTS[inp]
     x0 = ds[inp].isel(time=0).values
-    bad = np.flatnonzero(np.abs(x0 - ref).max(axis=(-1, -2)) > 1e-12)
+    bad = np.flatnonzero(np.abs(x0 - ref).max(axis=(-1, -2), initial=0.0) > 1e-12)
     if bad.size:
         fail(f"sample {int(ds['sample'][bad[0]])}: {inp} at t = 0 is not the reference state")
     s = ds["stress"].values
-    asym = np.abs(s - np.swapaxes(s, -1, -2)).max(axis=(1, 2, 3)) > 1e-8 * (1.0 + np.abs(s).max())
+    scale = 1.0 + (np.abs(s).max() if s.size else 0.0)
+    asym = np.abs(s - np.swapaxes(s, -1, -2)).max(axis=(1, 2, 3), initial=0.0) > 1e-8 * scale
     if asym.any():
         fail(f"sample {int(ds['sample'][np.flatnonzero(asym)[0]])}: stress is not symmetric")
     failed = {int(f["sample"]) for f in failures(ds)}
@@ -152,19 +153,11 @@ def validate(ds: xr.Dataset, *, where: str = "", require_split: bool = True) -> 
 
 
 def _check_finite(da: xr.DataArray, var: str, fail) -> None:
-    values = np.asarray(da.values)
-    ok = np.isfinite(values)
+    ok = np.isfinite(np.asarray(da.values))
     if ok.all():
         return
     if "sample" in da.dims:
-        axis = da.dims.index("sample")
-        bad_rows = ~np.moveaxis(ok, axis, 0).reshape(values.shape[axis], -1).all(-1)
-        sample = int(da["sample"].values[np.flatnonzero(bad_rows)[0]])
-        fail(f"sample {sample}: variable {var!r} has non-finite values (NaN or inf)")
+        other = tuple(k for k, dim in enumerate(da.dims) if dim != "sample")
+        bad = np.flatnonzero(~ok.all(axis=other))
+        fail(f"sample {int(da['sample'].values[bad[0]])}: variable {var!r} has non-finite values (NaN or inf)")
     fail(f"variable {var!r} has non-finite values (NaN or inf)")
-
-
-def component_names(d: int) -> list[tuple[int, int]]:
-    """Independent components (i <= j) of a symmetric d x d tensor, in storage order."""
-    return [(i, j) for i in range(d) for j in range(i, d)]
-

@@ -17,6 +17,7 @@ from types import ModuleType
 
 PRODUCERS: dict[str, str] = {
     "composite1d": "fullfield.composite1d",
+    "laminate": "fullfield.laminate",
 }
 
 

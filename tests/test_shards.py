@@ -18,8 +18,9 @@ def solve(inputs, time, case):
     keep = np.arange(inputs.shape[0])
     fails = []
     if case.config.get("fail_local") is not None:
-        fails = [{"sample": int(case.config["fail_local"]), "reason": "Newton did not converge"}]
-        keep = np.delete(keep, case.config["fail_local"])
+        fail = np.atleast_1d(case.config["fail_local"])
+        fails = [{"sample": int(f), "reason": "Newton did not converge"} for f in fail]
+        keep = np.setdiff1d(keep, fail)
     if case.config.get("nan_local") is not None:
         stress[case.config["nan_local"], -1] = np.nan
     return build_dataset(case, time, inputs[keep], stress[keep], input_name="strain", sample=keep, failures=fails,
@@ -54,7 +55,7 @@ def test_samples_and_failures_are_numbered_globally(fake, tmp_path):
 
 
 def test_nan_from_a_producer_names_case_shard_sample_and_writes_nothing(fake, tmp_path):
-    with pytest.raises(ContractError, match=r"case fake/F1, shard 2, sample 11: producer returned non-finite 'stress'"):
+    with pytest.raises(ContractError, match=r"case fake/F1, shard 2: sample 11: variable 'stress' has non-finite"):
         run_shard(fake(nan_local=3), 2, 4, tmp_path / "shard2.zarr")
     assert list(tmp_path.iterdir()) == []
 
@@ -62,3 +63,10 @@ def test_nan_from_a_producer_names_case_shard_sample_and_writes_nothing(fake, tm
 def test_solve_shard_is_deterministic(fake):
     a, b = solve_shard(fake(), 1, 3), solve_shard(fake(), 1, 3)
     np.testing.assert_array_equal(a["stress"].values, b["stress"].values)
+
+
+def test_a_shard_whose_samples_all_failed_is_written_with_its_failures(fake, tmp_path):
+    out = run_shard(fake(fail_local=[0, 1, 2]), 1, 3, tmp_path / "shard1.zarr")
+    ds = open_store(out, shard=True)
+    assert ds.sizes["sample"] == 0
+    assert [f["sample"] for f in failures(ds)] == [3, 4, 5]
