@@ -35,6 +35,7 @@ def test_paper_config_has_the_paper_1d_study():
         (lambda c: c["loading"].update(T="long"), "loading.T"),
         (lambda c: c["producers"]["composite1d"]["cases"]["N3"].update(E=[5.0, 1.0]), "producers.composite1d.cases.N3.E"),
         (lambda c: c["producers"]["composite1d"]["defaults"].update(n_train=0, n_test=0), "producers.composite1d.cases.N1"),
+        (lambda c: c["producers"]["composite1d"]["cases"]["N1"].update(n=[0.5, 2.0]), "producers.composite1d.cases.N1.n.0"),
         (lambda c: c.update(sed=1), "<top level>"),
         (lambda c: c["producers"].update(composite9d={}), "producers"),
     ],
