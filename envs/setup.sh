@@ -14,7 +14,8 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   exit 0
 fi
 
-apt_packages=(python3-venv python3-petsc4py python3-mpi4py libpetsc-real-dev openmpi-bin libopenmpi-dev)
+# slurm-wlm + munge: the single-node SLURM that tests/test_slurm.py starts (docs/cluster.md)
+apt_packages=(python3-venv python3-petsc4py python3-mpi4py libpetsc-real-dev openmpi-bin libopenmpi-dev slurm-wlm munge)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

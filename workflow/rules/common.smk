@@ -50,6 +50,11 @@ def figure_files(name):
     return [f"{RESULTS}/figures/{name}.png", f"{RESULTS}/figures/{name}.pdf"]
 
 
+def provenance_file(name):
+    """The provenance sidecar of a figure or table (workflow/scripts/provenance.py writes it)."""
+    return f"{RESULTS}/figures/{name}.provenance.json"
+
+
 def producer_source(wildcards):
     """The producer's module file: editing the physics reruns its shards (mtime trigger)."""
     import importlib.util

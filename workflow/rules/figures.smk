@@ -4,7 +4,9 @@
 rule figure_loading_paths:
     """A few sampled loading paths with their knots (docs/loading-paths.md)."""
     output:
-        figure_files("loading_paths"),
+        report(figure_files("loading_paths")[0], caption="../report/loading_paths.rst", category="Data factory"),
+        figure_files("loading_paths")[1],
+        provenance=provenance_file("loading_paths"),
     params:
         loading=config["loading"],
         figure=config.get("figures", {}).get("loading_paths", {}),

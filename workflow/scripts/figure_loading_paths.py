@@ -16,8 +16,11 @@ def main(stem, loading, figure_cfg, seed):
 
 
 if "snakemake" in globals():
+    from provenance import write_sidecar  # workflow/scripts/provenance.py
+
     sm = snakemake  # noqa: F821
     main(Path(sm.output[0]).with_suffix(""), sm.params.loading, sm.params.figure, sm.params.seed)
+    write_sidecar(sm)
 elif __name__ == "__main__":
     import yaml
 
