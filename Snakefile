@@ -14,13 +14,16 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/learning.smk"
 
 
 rule all:
     default_target: True
     input:
         all_datasets(),
-        figure_files("loading_paths"),
+        [f for files in FIGURES.values() for f in files],
+        TABLES,
+        LEARNING_TARGETS,
 
 
 onsuccess:

@@ -1,0 +1,149 @@
+"""The ``learning`` section of the workflow config (schema: workflow/schemas/learning.schema.yaml).
+
+A study names a producer, some of its cases, variants and k; the models to train are the union over studies of
+(producer, case, variant, k). A model's TrainSettings are the merge, later winning, of TrainSettings' own
+defaults, ``learning.defaults`` and the study's ``overrides``, plus the global ``train_steps``; a model reached
+from two studies must resolve identically. ``init_from: <case>`` starts every model of a study from the model of
+that case with the same variant and k (transfer learning).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from dataset.config import ConfigError, deep_merge, resolve_case
+
+from .artifacts import model_dir
+from .settings import TrainSettings
+
+DEFAULTS = {"device": "auto", "gpus": 0, "threads": 1, "train_steps": 200, "test_steps": [50, 100, 200, 500, 1000],
+            "defaults": {}, "studies": {}, "figures": {}}
+FIGURE_DEFAULTS = {
+    "fig01": {"producer": "composite1d", "variant": "evp", "paths_case": "N3", "internal_case": "N1",
+              "n_paths": 3},
+    "fig10a": {"producer": "composite1d", "case": "N3", "k": 1},
+}
+#: Producers whose datasets carry the micro variables of the internal-variable study (learning.study1d).
+INTERNAL_STUDY_PRODUCERS = ("composite1d",)
+
+
+@dataclass(frozen=True, order=True)
+class ModelKey:
+    """One trained model: results/models/<producer>/<case>/<variant>-k<k>/."""
+
+    producer: str
+    case: str
+    variant: str
+    k: int
+
+    def path(self, results: str | Path) -> Path:
+        return model_dir(results, self.producer, self.case, self.variant, self.k)
+
+    def __str__(self) -> str:
+        return f"{self.producer}/{self.case}/{self.variant}-k{self.k}"
+
+
+def section(config: Mapping[str, Any]) -> dict:
+    """config["learning"] with the defaults of DEFAULTS filled in."""
+    return deep_merge(DEFAULTS, config.get("learning", {}))
+
+
+def _resolved(config: Mapping[str, Any]) -> dict[ModelKey, tuple[TrainSettings, str | None, str]]:
+    """Every model with its settings, its transfer source case (or None) and the study that first named it."""
+    learn = section(config)
+    out: dict[ModelKey, tuple[TrainSettings, str | None, str]] = {}
+    for name, study in learn["studies"].items():
+        merged = deep_merge(learn["defaults"], study.get("overrides", {}))
+        for case in study["cases"]:
+            for variant in study["variants"]:
+                for k in study["k"]:
+                    key = ModelKey(study["producer"], case, variant, int(k))
+                    where = f"learning.studies.{name}"
+                    try:
+                        settings = TrainSettings.from_dict({**copy.deepcopy(merged), "variant": variant,
+                                                            "k": int(k), "train_steps": learn["train_steps"]})
+                    except ValueError as err:
+                        raise ConfigError(f"config key {where}: {err}") from None
+                    entry = (settings, study.get("init_from"), name)
+                    if key in out and out[key][:2] != entry[:2]:
+                        raise ConfigError(f"config key {where}: model {key} is also in study {out[key][2]!r} "
+                                          "with other settings or init_from")
+                    out.setdefault(key, entry)
+    return out
+
+
+def models(config: Mapping[str, Any]) -> list[ModelKey]:
+    """Every model the config asks for, sorted."""
+    return sorted(_resolved(config))
+
+
+def settings(config: Mapping[str, Any], key: ModelKey) -> TrainSettings:
+    try:
+        return _resolved(config)[key][0]
+    except KeyError:
+        raise ConfigError(f"no model {key} in learning.studies") from None
+
+
+def init_from(config: Mapping[str, Any], key: ModelKey) -> ModelKey | None:
+    """The model a key's training starts from (transfer learning), or None."""
+    case = _resolved(config)[key][1]
+    return None if case is None else ModelKey(key.producer, case, key.variant, key.k)
+
+
+def internal_models(config: Mapping[str, Any]) -> list[ModelKey]:
+    """Models of the internal-variable study: "evp", k = 1, producers with micro eps_p."""
+    return [m for m in models(config) if m.producer in INTERNAL_STUDY_PRODUCERS and m.variant == "evp"
+            and m.k == 1]
+
+
+def figures(config: Mapping[str, Any]) -> dict[str, dict]:
+    """The figures listed under learning.figures, each with FIGURE_DEFAULTS filled in."""
+    return {name: deep_merge(FIGURE_DEFAULTS[name], spec or {}) for name, spec in section(config)["figures"].items()}
+
+
+def figure_models(config: Mapping[str, Any], name: str) -> list[ModelKey]:
+    """The models a figure plots directly (its error-table rows come from all models of its producer)."""
+    spec = figures(config)[name]
+    p = spec["producer"]
+    if name == "fig01":
+        return [ModelKey(p, spec["paths_case"], spec["variant"], 1), ModelKey(p, spec["internal_case"], "evp", 1)]
+    if name == "fig10a":
+        return [ModelKey(p, spec["case"], v, int(spec["k"])) for v in ("evp", "ve")]
+    raise ConfigError(f"config key learning.figures.{name}: unknown figure")
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Semantic checks beyond the schema: cases exist, resolutions divide the data grid, sources and figures
+    refer to trained models, no transfer cycles. Raises ConfigError naming the key."""
+    learn = section(config)
+    resolved = _resolved(config)
+    producers = config.get("producers", {})
+    for name, study in learn["studies"].items():
+        where = f"config key learning.studies.{name}"
+        if study["producer"] not in producers:
+            raise ConfigError(f"{where}.producer: no producer {study['producer']!r} under producers")
+        for case in study["cases"] + ([study["init_from"]] if "init_from" in study else []):
+            if case not in producers[study["producer"]]["cases"]:
+                raise ConfigError(f"{where}: no case {case!r} under producers.{study['producer']}.cases")
+            n_steps = int(resolve_case(config, study["producer"], case).loading["n_steps"])
+            for steps in [learn["train_steps"], *learn["test_steps"]]:
+                if n_steps % int(steps):
+                    raise ConfigError(f"{where}: case {case} has {n_steps} steps, which {steps} steps (train_steps "
+                                      "or test_steps) do not divide")
+    for key in resolved:
+        seen = [key]
+        source = init_from(config, key)
+        while source is not None:
+            if source not in resolved:
+                raise ConfigError(f"config key learning.studies.{resolved[key][2]}.init_from: model {source} is "
+                                  "not trained by any study")
+            if source in seen:
+                raise ConfigError(f"config key learning.studies: transfer cycle {' <- '.join(map(str, seen))}")
+            seen.append(source)
+            source = init_from(config, source)
+    for name in figures(config):
+        for key in figure_models(config, name):
+            if key not in resolved:
+                raise ConfigError(f"config key learning.figures.{name}: needs model {key}, which no study trains")

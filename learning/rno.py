@@ -1,0 +1,192 @@
+"""The recurrent neural operator (RNO) of paper Section 2, eqs. (2), (3) and (7).
+
+Discretised by forward Euler on any grid t_0 = 0 < t_1 < ... < t_N (eq. 3), with dt_n = t_n - t_(n-1):
+
+    xi^0    = 0
+    xi^n    = xi^(n-1) + dt_n g(x^n, xi^(n-1)) / t_scale           n = 1..N
+    stress^n = f(x^n, xi^n)                        variant "evp"    (eq. 2)
+    stress^n = f(x^n, (x^n - x^(n-1)) / dt_n, xi^n)  variant "ve"   (eq. 7, backward-difference rate)
+
+x is the vector of independent components (i <= j, row-major: learning.data.component_names) of the input
+(strain or F), stress the same components of the Cauchy stress in MPa, time in s. t_scale (s, the duration of the
+training paths) makes g's output O(1): g / t_scale is the rate of eq. (3) in 1/s, a fixed change of units of g.
+
+Optional sub-stepping (max_dt > 0, not in the paper): xi advances by m Euler steps of dt_n / m <= max_dt with x
+linear in time between t_(n-1) and t_n; this is eq. (3) on a refined grid, so a model with a fixed max_dt is the
+same discrete operator at every data resolution coarser than max_dt (docs/learning.md, "Resolution"). max_dt = 0
+is eq. (3) exactly.
+
+t = 0 is the reference state: xi^0 = 0 and stress^0 = f(x^0, xi^0) (for "ve" with rate 0: at rest before t = 0).
+The model is trained on stress^0 too (the data's stress at t = 0 is 0), so it learns that the reference state is
+stress free; the first Euler update is the one to t_1.
+
+Inputs, rates and stress are normalised inside the model by per-component means and standard deviations fitted
+on the training split (buffers, saved with the weights): f and g see O(1) numbers, callers use physical units.
+"""
+
+import math
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+VARIANTS = ("evp", "ve")
+
+
+class MLP(nn.Sequential):
+    """Fully connected network: Linear + SELU per hidden layer, then a linear output layer (Section 2)."""
+
+    def __init__(self, n_in: int, hidden: Sequence[int], n_out: int):
+        sizes = [n_in, *hidden, n_out]
+        layers: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(a, b), nn.SELU()]
+        super().__init__(*layers[:-1])
+
+
+class RNO(nn.Module):
+    """RNO with ``k`` internal variables for ``n_comp`` input/stress components (eqs. 2-3, 7).
+
+    f: [x, (dx/dt for "ve"), xi] -> stress; g: [x, xi] -> dxi/dt (no layers when k = 0: no memory).
+    ``hidden`` sets the widths of f's hidden layers, ``hidden_g`` those of g (default: the same).
+    """
+
+    variant: str
+    k: int
+    n_comp: int
+    max_dt: float
+
+    def __init__(self, n_comp: int, k: int, variant: str = "evp", hidden: Sequence[int] = (100, 100, 100, 100),
+                 hidden_g: Optional[Sequence[int]] = None, max_dt: float = 0.0):
+        super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        if k < 0 or n_comp < 1 or not max_dt >= 0:
+            raise ValueError(f"need k >= 0, n_comp >= 1, max_dt >= 0, got k={k}, n_comp={n_comp}, max_dt={max_dt}")
+        self.variant, self.k, self.n_comp, self.max_dt = variant, int(k), int(n_comp), float(max_dt)
+        self.hidden = [int(h) for h in hidden]
+        self.hidden_g = [int(h) for h in (hidden if hidden_g is None else hidden_g)]
+        n_rate = n_comp if variant == "ve" else 0
+        self.f = MLP(n_comp + n_rate + k, self.hidden, n_comp)
+        self.g = MLP(n_comp + k, self.hidden_g, k) if k > 0 else nn.Sequential()
+        for name in ("x", "rate", "stress"):
+            self.register_buffer(f"{name}_mean", torch.zeros(n_comp))
+            self.register_buffer(f"{name}_std", torch.ones(n_comp))
+        self.register_buffer("t_scale", torch.ones(()))
+
+    def spec(self) -> dict:
+        """Constructor arguments: RNO(**model.spec()) builds an untrained twin."""
+        return {"n_comp": self.n_comp, "k": self.k, "variant": self.variant, "hidden": list(self.hidden),
+                "hidden_g": list(self.hidden_g), "max_dt": self.max_dt}
+
+    def init_weights(self, generator: torch.Generator) -> None:
+        """LeCun-normal weights and zero biases, the initialisation SELU networks are designed for."""
+        with torch.no_grad():
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    m.weight.copy_(torch.randn(m.weight.shape, generator=generator) / m.in_features ** 0.5)
+                    m.bias.zero_()
+
+    @torch.jit.export
+    def initial_state(self, x0: Tensor) -> Tensor:
+        """xi^0 = 0 for a batch of inputs x0 (B, n_comp): (B, k)."""
+        return torch.zeros(x0.shape[0], self.k, dtype=x0.dtype, device=x0.device)
+
+    def _stress(self, z: Tensor, r: Tensor, xi: Tensor) -> Tensor:
+        """stress (MPa) from normalised input z, normalised rate r ("ve" only) and xi: eq. (2)_1 or (7)_1."""
+        if self.variant == "ve":
+            out = self.f(torch.cat([z, r, xi], dim=-1))
+        else:
+            out = self.f(torch.cat([z, xi], dim=-1))
+        return out * self.stress_std + self.stress_mean
+
+    def _update(self, z_prev: Tensor, z: Tensor, xi_prev: Tensor, dt: Tensor) -> Tensor:
+        """xi^n = xi^(n-1) + dt g(z^n, xi^(n-1)) / t_scale (eq. 3_2); dt (s) scalar or (B,).
+
+        With max_dt > 0: m = ceil(max(dt) / max_dt) such steps of dt / m, z linear from z_prev to z.
+        """
+        if self.k == 0:
+            return xi_prev
+        m = 1
+        if self.max_dt > 0:
+            m = max(1, int(math.ceil(float(dt.max().item()) / self.max_dt - 1e-9)))
+        if dt.dim() == 1:
+            dt = dt.unsqueeze(-1)
+        h = dt / (m * self.t_scale)
+        xi = xi_prev
+        for j in range(1, m + 1):
+            zj = z if j == m else z_prev + (j / m) * (z - z_prev)
+            xi = xi + h * self.g(torch.cat([zj, xi], dim=-1))
+        return xi
+
+    @torch.jit.export
+    def step(self, x: Tensor, xi_prev: Tensor, dt: Tensor, x_prev: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+        """Material-point update (eq. 3) over a batch: (stress^n (B, n_comp) MPa, xi^n (B, k)).
+
+        x: x^n (B, n_comp); xi_prev: xi^(n-1) (B, k); dt: t_n - t_(n-1) in s, scalar or (B,);
+        x_prev: x^(n-1), used by "ve" for the rate (x^n - x^(n-1)) / dt and by sub-steps (max_dt > 0) to interpolate
+        x; None means at rest: rate 0, x held at x^n.
+        """
+        z = (x - self.x_mean) / self.x_std
+        z_prev = z if x_prev is None else (x_prev - self.x_mean) / self.x_std
+        xi = self._update(z_prev, z, xi_prev, dt)
+        r = torch.zeros_like(z)
+        if self.variant == "ve" and x_prev is not None:
+            rate = (x - x_prev) / (dt.unsqueeze(-1) if dt.dim() == 1 else dt)
+            r = (rate - self.rate_mean) / self.rate_std
+        return self._stress(z, r, xi), xi
+
+    @torch.jit.export
+    def rollout(self, x: Tensor, time: Tensor) -> tuple[Tensor, Tensor]:
+        """Run eq. (3) along trajectories x (B, N+1, n_comp) on ``time`` (N+1,) or (B, N+1) in s, time[0] = 0.
+
+        Returns stress (B, N+1, n_comp) in MPa and xi (B, N+1, k). One call of f and of g per time step.
+        """
+        z = (x - self.x_mean) / self.x_std
+        dt = time[..., 1:] - time[..., :-1]
+        r = torch.zeros_like(z)
+        if self.variant == "ve":
+            rate = (x[:, 1:] - x[:, :-1]) / dt.unsqueeze(-1)
+            r = torch.cat([torch.zeros_like(z[:, :1]), (rate - self.rate_mean) / self.rate_std], dim=1)
+        xi = self.initial_state(x[:, 0])
+        stresses = [self._stress(z[:, 0], r[:, 0], xi)]
+        xis = [xi]
+        for n in range(1, x.shape[1]):
+            xi = self._update(z[:, n - 1], z[:, n], xi, dt[..., n - 1])
+            stresses.append(self._stress(z[:, n], r[:, n], xi))
+            xis.append(xi)
+        return torch.stack(stresses, dim=1), torch.stack(xis, dim=1)
+
+    def forward(self, x: Tensor, time: Tensor) -> Tensor:
+        """Stress trajectories (B, N+1, n_comp) in MPa for inputs x (B, N+1, n_comp) on ``time`` (s)."""
+        return self.rollout(x, time)[0]
+
+    @torch.jit.export
+    def rate_of_xi(self, x: Tensor, xi: Tensor) -> Tensor:
+        """dxi/dt = g(x, xi) / t_scale in 1/s (eq. 2_2) for x (B, n_comp), xi (B, k)."""
+        z = (x - self.x_mean) / self.x_std
+        if self.k == 0:
+            return torch.zeros_like(xi)
+        return self.g(torch.cat([z, xi], dim=-1)) / self.t_scale
+
+
+def fit_normalisation(model: RNO, x: Tensor, stress: Tensor, time: Tensor) -> RNO:
+    """Set the model's normalisation buffers from training trajectories (in place; returns the model).
+
+    x, stress: (S, N+1, n_comp) in physical units on ``time`` (N+1,) s. Means and standard deviations are per
+    component over all samples and times (a zero spread becomes 1); rates are the backward differences of x on this
+    grid (the training resolution); t_scale is the paths' duration time[-1] - time[0].
+    """
+    def moments(a: Tensor) -> tuple[Tensor, Tensor]:
+        a = a.reshape(-1, a.shape[-1]).double()
+        std = a.std(dim=0, unbiased=False)
+        return a.mean(dim=0), torch.where(std > 0, std, torch.ones_like(std))
+
+    rate = (x[:, 1:] - x[:, :-1]) / (time[1:] - time[:-1]).unsqueeze(-1)
+    with torch.no_grad():
+        for name, a in (("x", x), ("rate", rate), ("stress", stress)):
+            mean, std = moments(a)
+            getattr(model, f"{name}_mean").copy_(mean)
+            getattr(model, f"{name}_std").copy_(std)
+        model.t_scale.fill_(float(time[-1] - time[0]))
+    return model

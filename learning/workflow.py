@@ -1,0 +1,79 @@
+"""File names of the learning rules (workflow/rules/learning.smk): models, tables, figures and their inputs."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dataset.config import resolve_case
+from dataset.store import dataset_path
+
+from . import config as lconfig
+
+MODEL_FILES = ("model.pt", "model.ts", "config.json", "history.json")
+
+
+def results(config: Mapping[str, Any]) -> str:
+    return str(config["results"])
+
+
+def model_key(config: Mapping[str, Any], wildcards) -> lconfig.ModelKey:
+    """The model named by the wildcards producer, case, variant, k; ValueError if no study trains it."""
+    key = lconfig.ModelKey(wildcards.producer, wildcards.case, wildcards.variant, int(wildcards.k))
+    if key not in lconfig.models(config):
+        raise ValueError(f"no model {key} in learning.studies")
+    return key
+
+
+def model_file(config: Mapping[str, Any], key: lconfig.ModelKey, name: str = "model.pt") -> str:
+    return str(key.path(results(config)) / name)
+
+
+def dataset(config: Mapping[str, Any], producer: str, case: str) -> str:
+    return str(dataset_path(results(config), producer, case))
+
+
+def transfer_source(config: Mapping[str, Any], wildcards) -> dict:
+    """{"init": model.pt of the source} for a transfer-learning job, {} otherwise."""
+    source = lconfig.init_from(config, model_key(config, wildcards))
+    return {} if source is None else {"init": model_file(config, source)}
+
+
+def error_tables(config: Mapping[str, Any]) -> list[str]:
+    return [f"{results(config)}/tables/rno_errors/{m.producer}/{m.case}/{m.variant}-k{m.k}.csv"
+            for m in lconfig.models(config)]
+
+
+def internal_tables(config: Mapping[str, Any]) -> list[str]:
+    return [f"{results(config)}/tables/rno_internal/{m.producer}/{m.case}/{m.variant}-k{m.k}.csv"
+            for m in lconfig.internal_models(config)]
+
+
+def figure_files(config: Mapping[str, Any], name: str) -> list[str]:
+    return [f"{results(config)}/figures/{name}.png", f"{results(config)}/figures/{name}.pdf"]
+
+
+def n_phases(config: Mapping[str, Any], producer: str) -> dict[str, int]:
+    """case -> number of phases N of a producer's cases (legends of Figure 1)."""
+    return {name: int(resolve_case(config, producer, name).config.get("n_phases", 0))
+            for name in config["producers"][producer]["cases"]}
+
+
+def fig01_inputs(config: Mapping[str, Any]) -> dict[str, str]:
+    spec = lconfig.figures(config)["fig01"]
+    paths, internal = lconfig.figure_models(config, "fig01")
+    return {"errors": f"{results(config)}/tables/rno_errors.csv",
+            "ds_paths": dataset(config, spec["producer"], spec["paths_case"]),
+            "model_paths": model_file(config, paths),
+            "ds_internal": dataset(config, spec["producer"], spec["internal_case"]),
+            "model_internal": model_file(config, internal)}
+
+
+def targets(config: Mapping[str, Any]) -> list[str]:
+    """Everything the learning section asks for: the tables and the configured figures (none without models)."""
+    if not lconfig.models(config):
+        return []
+    out = [f"{results(config)}/tables/rno_errors.csv"]
+    if lconfig.internal_models(config):
+        out.append(f"{results(config)}/tables/rno_internal.csv")
+    for name in lconfig.figures(config):
+        out += figure_files(config, name)
+    return out

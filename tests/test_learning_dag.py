@@ -1,0 +1,58 @@
+"""A tiny end-to-end run of the learning rules: data -> train -> evaluate -> tables -> Figures 1 and 10(a)."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+TINY = yaml.safe_load("""
+seed: 5
+loading: {T: 200.0, M: 5, n_steps: 20, F_max: 0.01}
+producers:
+  composite1d:
+    shard_size: 9
+    defaults: {n_train: 6, n_test: 3}
+    cases:
+      N1: {n_phases: 1}
+learning:
+  threads: 1
+  train_steps: 10
+  test_steps: [5, 10, 20]
+  defaults: {hidden: [8, 8], epochs: 2, batch_size: 3}
+  studies:
+    fig01: {producer: composite1d, cases: [N1], variants: [evp], k: [0, 1]}
+    fig10a: {producer: composite1d, cases: [N1], variants: [ve], k: [1]}
+  figures:
+    fig01: {paths_case: N1, internal_case: N1}
+    fig10a: {case: N1}
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which(str(SNAKEMAKE)) is None, reason="snakemake is not installed beside this python")
+def test_figures_target_builds_tables_and_figures(tmp_path):
+    config = {"results": str(tmp_path / "results"), **TINY}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "config.yaml"),
+                          "--directory", str(tmp_path), "--cores", "2", "figures"],
+                         capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONHASHSEED": "0"})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = tmp_path / "results"
+    errors = pd.read_csv(results / "tables" / "rno_errors.csv")
+    assert list(errors.columns) == ["producer", "case", "variant", "k", "train_steps", "test_steps", "error"]
+    assert len(errors) == 3 * 3 and set(errors["variant"]) == {"evp", "ve"}
+    assert errors["error"].between(0, 10).all()
+    internal = pd.read_csv(results / "tables" / "rno_internal.csv")
+    assert list(internal["case"]) == ["N1"] and internal["r2"].le(1).all()
+    for name in ("fig01", "fig10a"):
+        for suffix in (".png", ".pdf"):
+            assert (results / "figures" / f"{name}{suffix}").stat().st_size > 5000
+    for name in ("model.pt", "model.ts", "config.json", "history.json"):
+        assert (results / "models" / "composite1d" / "N1" / "evp-k1" / name).exists()

@@ -1,0 +1,36 @@
+"""Snakemake job: train one RNO (learning.train.fit) and write its artifacts (learning.artifacts.save)."""
+from pathlib import Path
+
+import torch
+
+from dataset.jobs import job_logging
+from dataset.store import open_store
+from learning import artifacts, load
+from learning import config as lconfig
+from learning.data import trajectories
+from learning.train import fit, resolve_device
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+with job_logging(sm.log[0]) as log:
+    torch.set_num_threads(int(sm.threads))
+    key = lconfig.ModelKey(sm.wildcards.producer, sm.wildcards.case, sm.wildcards.variant, int(sm.wildcards.k))
+    settings = lconfig.settings(sm.config, key)
+    ds = open_store(sm.input.dataset)
+    train = trajectories(ds, "train", settings.train_steps)
+    test = trajectories(ds, "test", settings.train_steps)
+    source = load(sm.input.init) if "init" in sm.input.keys() else None
+    out_dir = Path(sm.output[0]).parent
+    device = resolve_device(sm.params.device)
+    log.info("%s: %d train / %d test trajectories at %d steps, device %s%s", key, train.x.shape[0],
+             test.x.shape[0], train.steps, device, f", starting from {sm.input.init}" if source else "")
+    model, history = fit(train, settings, test=test, checkpoint=out_dir / "checkpoint.pt", init_from=source,
+                         device=str(device))
+    data = {"producer": key.producer, "case": key.case, "dataset": str(sm.input.dataset),
+            "case_hash": ds.attrs["case_hash"], "dataset_git_commit": ds.attrs["git_commit"],
+            "input": train.input_name, "n_train": int(train.x.shape[0]), "n_test": int(test.x.shape[0]),
+            "train_steps": train.steps, "data_steps": ds.sizes["time"] - 1, "device": str(device),
+            "init_from": str(sm.input.init) if source else None}
+    artifacts.save(model, out_dir, settings=settings.to_dict(), history=history, data=data, d=train.d)
+    final = history[-1]
+    log.info("%s: final train error %.4e, test error %s -> %s", key, final["train_error"],
+             "-" if final["test_error"] is None else f"{final['test_error']:.4e}", out_dir)
