@@ -18,6 +18,7 @@ from types import ModuleType
 PRODUCERS: dict[str, str] = {
     "composite1d": "fullfield.composite1d",
     "laminate": "fullfield.laminate",
+    "polycrystal2d": "fullfield.polycrystal2d.producer",
 }
 
 

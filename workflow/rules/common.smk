@@ -56,11 +56,27 @@ def provenance_file(name):
 
 
 def producer_source(wildcards):
-    """The producer's module file: editing the physics reruns its shards (mtime trigger)."""
-    import importlib.util
+    """The producer's source files: editing the physics reruns its shards (mtime trigger)."""
     from dataset.producers import PRODUCERS
 
-    return importlib.util.find_spec(PRODUCERS[wildcards.producer]).origin
+    return package_sources(PRODUCERS[wildcards.producer])
+
+
+def package_sources(*modules):
+    """The .py files of the named modules or packages: editing them reruns the jobs that list them as input."""
+    import importlib.util
+
+    files = []
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        roots = spec.submodule_search_locations
+        files += sorted(str(p) for r in roots for p in Path(r).glob("*.py")) if roots else [spec.origin]
+    return files
+
+
+# interpreter for shell rules that run Python (e.g. under mpirun): the job's conda env's with --sdm conda,
+# else Snakemake's own
+PYTHON = "python" if getattr(getattr(workflow, "deployment_settings", None), "deployment_method", None) else sys.executable
 
 
 def print_summary():

@@ -1,0 +1,785 @@
+"""Rate-dependent finite-strain crystal plasticity at a material point (paper Appendix A), for d = 2 or 3.
+
+Model (derivation and conventions: docs/crystal-plasticity.md). Units: stress and moduli in MPa, time in s.
+
+    F = Fe Fp,   det Fp = 1
+    W^e(Fe) = mu/2 (tr(Fe^T Fe) / J^(2/d) - d) + kappa/2 (J - 1)^2,   J = det Fe        (A1; for d = 2 exactly A1)
+    dFp/dt Fp^-1 = sum_i slip_rate_i s_i,   s_i = b_i (x) n_i (unit, b_i . n_i = 0)    (flow rule, paper README)
+    de_i/dt = |slip_rate_i|
+    W^p(e) = sum_i sigma_inf_i (e_i + sigma_inf_i/h_i exp(-h_i e_i/sigma_inf_i)) + 1/2 e.K.e           (A2)
+    Psi*(slip_rate) = sum_i tau0_i gamma_dot0_i/(m_i+1) (|slip_rate_i|/gamma_dot0_i)^(m_i+1)          (A3)
+    0 in -tau_i + g_i(e) d|slip_rate_i| + dPsi*/d slip_rate_i,   g_i = dW^p/de_i                       (A4)
+
+whose solution is the kinetics
+
+    tau_i = M : s_i,   M = Fe^T dW^e/dFe (Mandel stress)
+    g_i(e) = sigma_inf_i (1 - exp(-h_i e_i/sigma_inf_i)) + sum_j K_ij e_j
+    slip_rate_i = gamma_dot0_i sign(tau_i) <(|tau_i| - g_i)/tau0_i>^(1/m_i)       (<.> = max(., 0))
+
+with g_i(0) = 0, so slip starts from zero stress (paper footnote 3). Systems flagged ``unidirectional`` (twins as
+pseudo-slip) only shear in their positive sense: slip_rate_i = gamma_dot0_i <(tau_i - g_i)/tau0_i>^(1/m_i).
+
+Time integration (``update``): a stress-based backward Euler scheme in the spirit of Kalidindi, Bronkhorst & Anand
+(1992, J. Mech. Phys. Solids 40:537). With T = F_{n+1} Fp_n^-1, Ctr = T^T T and A = sum_i dgamma_i s_i,
+
+    Fp_{n+1} = exp(A) Fp_n,   Ce = exp(-A)^T Ctr exp(-A),   tau_i = mu J^(-2/d) Ce : s_i  (J = det T, fixed),
+    dgamma_i = dt gamma_dot0_i sign(tau_i) <(|tau_i| - g_i(e_n))/tau0_i>^(1/m_i)   (explicit in tau),
+
+so the only unknown is the symmetric Ce (d(d+1)/2 = 6 or 3 unknowns, Mandel notation) instead of the N slip
+increments; the hardening is taken from the start of the step (semi-implicit; first order like the rest).
+Newton on r(Ce) = Ce - exp(-A)^T Ctr exp(-A) with the Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' s_i (x) s_i
+(symmetric positive definite, unrolled Cholesky over the batch), a backtracking line search on |r|^2, the best of
+three initial guesses (elastic trial, radial return to overstress 0.8 tau0, previous slip rates), the power law
+continued linearly beyond one unit of slip per step, and sub-stepping (2, 4, ... 32) where it fails.
+det Fp = 1 by the exponential map (tr s_i = 0), the round-off removed by rescaling. The consistent tangent dP/dF of
+a converged step follows by implicit differentiation with torch.func of the equivalent residual in the overstress
+ratios (``tangent``).
+
+Arrays at this API are numpy float64; leading "batch" axes (points, grains, samples, ...) broadcast. N = number of
+slip systems. A state is a dict of numpy arrays (see ``initial_state``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.func import jacrev, vmap
+
+__all__ = ["Params", "schmid_tensors", "rotation_2d", "initial_state", "elastic_energy", "elastic_stress",
+           "mandel_stress", "cauchy_stress", "resolved_shear", "hardening", "plastic_energy", "dissipation_potential",
+           "slip_rate_law", "update", "tangent", "drive"]
+
+DTYPE = torch.float64
+STATE_KEYS = ("F", "Fp", "e", "slip_rate")
+
+
+# ----------------------------------------------------------------------------------------------- parameters
+
+@dataclass(frozen=True)
+class Params:
+    """Material parameters of N systems (paper Table 2 names). Stresses in MPa, rates in 1/s.
+
+    mu, kappa: shear and bulk moduli of W^e (A1) (MPa)
+    tau0 (N,): reference resolved shear stress tau^p_0,i of the dissipation (A3) (MPa)
+    gamma_dot0 (N,): reference slip rate gamma_dot^p_0,i (1/s)
+    m (N,): rate sensitivity m_i (> 0); the rate exponent is 1/m_i
+    sigma_inf (N,): saturation strength sigma^inf_i of the self hardening (A2) (MPa, >= 0)
+    h (N,): initial hardening modulus h_i (A2) (MPa, > 0)
+    K (N, N): latent hardening matrix K_ij of (A2), zero diagonal (MPa)
+    unidirectional (N,): True for pseudo-slip systems that only shear in the +b sense (twins)
+    """
+
+    mu: float
+    kappa: float
+    tau0: np.ndarray
+    gamma_dot0: np.ndarray
+    m: np.ndarray
+    sigma_inf: np.ndarray
+    h: np.ndarray
+    K: np.ndarray
+    unidirectional: np.ndarray = field(default=None)
+
+    @classmethod
+    def create(cls, n_systems: int, *, mu: float, kappa: float, tau0, gamma_dot0, m, sigma_inf, h, K=0.0,
+               unidirectional=False) -> "Params":
+        """Broadcast scalars or per-system values to (N,); a scalar K means K_ij = K for i != j. Validates."""
+        n = int(n_systems)
+        vec = lambda v, name: np.broadcast_to(np.asarray(v, float), (n,)).copy()  # noqa: E731
+        K = np.asarray(K, float)
+        K = K * (1.0 - np.eye(n)) if K.ndim == 0 else K.copy()
+        p = cls(float(mu), float(kappa), vec(tau0, "tau0"), vec(gamma_dot0, "gamma_dot0"), vec(m, "m"),
+                vec(sigma_inf, "sigma_inf"), vec(h, "h"), K,
+                np.broadcast_to(np.asarray(unidirectional, bool), (n,)).copy())
+        p.check()
+        return p
+
+    @property
+    def n_systems(self) -> int:
+        return int(self.tau0.shape[0])
+
+    def check(self) -> None:
+        """Raise ValueError naming the first inadmissible parameter."""
+        n = self.n_systems
+        if not (self.mu > 0 and self.kappa > 0):
+            raise ValueError(f"crystal.Params: mu and kappa must be positive (MPa), got {self.mu}, {self.kappa}")
+        for name in ("tau0", "gamma_dot0", "m", "h"):
+            v = getattr(self, name)
+            if v.shape != (n,) or not np.all(np.isfinite(v)) or not np.all(v > 0):
+                raise ValueError(f"crystal.Params: {name} must be {n} positive finite values, got {v}")
+        if self.sigma_inf.shape != (n,) or not np.all(self.sigma_inf >= 0):
+            raise ValueError(f"crystal.Params: sigma_inf must be {n} values >= 0, got {self.sigma_inf}")
+        if self.K.shape != (n, n) or not np.all(np.isfinite(self.K)) or np.any(np.diag(self.K) != 0):
+            raise ValueError(f"crystal.Params: K must be a finite ({n}, {n}) matrix with zero diagonal (A2)")
+        if self.unidirectional is None or self.unidirectional.shape != (n,):
+            raise ValueError(f"crystal.Params: unidirectional must be {n} booleans")
+
+
+class _TP:
+    """Params as torch tensors (internal)."""
+
+    def __init__(self, p: Params):
+        t = lambda a: torch.as_tensor(np.asarray(a, float), dtype=DTYPE)  # noqa: E731
+        self.mu, self.kappa = float(p.mu), float(p.kappa)
+        self.tau0, self.gd0, self.m = t(p.tau0), t(p.gamma_dot0), t(p.m)
+        self.inv_m = 1.0 / self.m
+        self.sinf, self.h, self.K = t(p.sigma_inf), t(p.h), t(p.K)
+        self.uni = torch.as_tensor(np.asarray(p.unidirectional, bool))
+        self.has_latent = bool(np.any(p.K != 0))
+
+
+# ----------------------------------------------------------------------------------------------- geometry
+
+def schmid_tensors(b, n, rotation=None) -> np.ndarray:
+    """Schmid tensors s_i = (Q b_i) (x) (Q n_i) (..., N, d, d) from directions b (N, d) and normals n (N, d).
+
+    b and n are normalised; they must be orthogonal (|b.n| < 1e-8 after normalisation). ``rotation`` Q (..., d, d)
+    maps lattice to sample coordinates (v_sample = Q v_lattice), one per point or grain; None means Q = I.
+    """
+    b = np.asarray(b, float)
+    n = np.asarray(n, float)
+    if b.ndim != 2 or b.shape != n.shape or b.shape[1] not in (2, 3):
+        raise ValueError(f"schmid_tensors: b and n must both be (N, d) with d = 2 or 3, got {b.shape}, {n.shape}")
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    n = n / np.linalg.norm(n, axis=1, keepdims=True)
+    if np.abs((b * n).sum(1)).max() > 1e-8:
+        raise ValueError("schmid_tensors: slip directions b_i must be orthogonal to normals n_i")
+    s = b[:, :, None] * n[:, None, :]
+    if rotation is None:
+        return s
+    Q = np.asarray(rotation, float)
+    if Q.shape[-2:] != s.shape[-2:]:
+        raise ValueError(f"schmid_tensors: rotation must be (..., {b.shape[1]}, {b.shape[1]}), got {Q.shape}")
+    return np.einsum("...ia,nab,...jb->...nij", Q, s, Q)
+
+
+def rotation_2d(theta) -> np.ndarray:
+    """Rotation matrices (..., 2, 2) of angles theta (rad, counter-clockwise)."""
+    c, s = np.cos(theta), np.sin(theta)
+    return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+
+
+def initial_state(batch_shape, d: int, n_systems: int) -> dict:
+    """The reference state: F = Fp = I, e = 0, slip_rate = 0, with leading ``batch_shape``."""
+    batch_shape = tuple(np.atleast_1d(batch_shape).astype(int)) if np.ndim(batch_shape) else (int(batch_shape),)
+    eye = np.broadcast_to(np.eye(d), (*batch_shape, d, d)).copy()
+    return {"F": eye, "Fp": eye.copy(), "e": np.zeros((*batch_shape, n_systems)),
+            "slip_rate": np.zeros((*batch_shape, n_systems))}
+
+
+# ----------------------------------------------------------------------------------------------- small-matrix algebra
+# Closed forms for d = 2, 3: batched LAPACK calls on tiny matrices are slow on CPU (per-matrix dispatch).
+
+def _det(A):
+    """det of (..., d, d), d = 2 or 3 (closed form)."""
+    if A.shape[-1] == 2:
+        return A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
+    return (A[..., 0, 0] * (A[..., 1, 1] * A[..., 2, 2] - A[..., 1, 2] * A[..., 2, 1])
+            - A[..., 0, 1] * (A[..., 1, 0] * A[..., 2, 2] - A[..., 1, 2] * A[..., 2, 0])
+            + A[..., 0, 2] * (A[..., 1, 0] * A[..., 2, 1] - A[..., 1, 1] * A[..., 2, 0]))
+
+
+def _adj(A):
+    """Adjugate (transpose of the cofactor matrix) of (..., d, d), d = 2 or 3: inv(A) = adj(A) / det(A)."""
+    if A.shape[-1] == 2:
+        return torch.stack([torch.stack([A[..., 1, 1], -A[..., 0, 1]], -1),
+                            torch.stack([-A[..., 1, 0], A[..., 0, 0]], -1)], -2)
+    rows = []
+    for i in range(3):
+        i1, i2 = (i + 1) % 3, (i + 2) % 3
+        rows.append(torch.stack([A[..., j1, i1] * A[..., j2, i2] - A[..., j1, i2] * A[..., j2, i1]
+                                 for j1, j2 in ((1, 2), (2, 0), (0, 1))], -1))
+    return torch.stack(rows, -2)
+
+
+def _inv(A):
+    """inv of (..., d, d), d = 2 or 3 (closed form)."""
+    return _adj(A) / _det(A)[..., None, None]
+
+
+def _expm(A):
+    """Matrix exponential of (..., d, d) by scaling and squaring of a Taylor polynomial; the degree is chosen
+    from the largest norm in the batch so the truncation error is below 1e-17 (|A|/2^k <= 1/2)."""
+    norm = float(A.detach().abs().sum(-1).amax()) if A.numel() else 0.0
+    k = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
+    theta = norm / 2.0**k
+    deg, term = 1, theta
+    while term / (deg + 1) * theta > 1e-17 and deg < 30:
+        deg += 1
+        term *= theta / deg
+    B = A / 2.0**k
+    eye = torch.eye(A.shape[-1], dtype=A.dtype)
+    E = eye + B / deg
+    for j in range(deg - 1, 0, -1):  # Horner: I + B (I + B/2 (I + B/3 (...)))
+        E = eye + (B @ E) / j
+    for _ in range(k):
+        E = E @ E
+    return E
+
+
+# ----------------------------------------------------------------------------------------------- constitutive functions
+
+def _t(a):
+    return torch.as_tensor(np.asarray(a, float), dtype=DTYPE)
+
+
+def _tr(C):
+    return C.diagonal(dim1=-2, dim2=-1).sum(-1)
+
+
+def _We(Fe, mu, kappa):
+    d = Fe.shape[-1]
+    J = _det(Fe)
+    C = Fe.transpose(-1, -2) @ Fe
+    return 0.5 * mu * (_tr(C) / J ** (2.0 / d) - d) + 0.5 * kappa * (J - 1.0) ** 2
+
+
+def _Pe(Fe, mu, kappa):
+    d = Fe.shape[-1]
+    J = _det(Fe)[..., None, None]
+    FinvT = _inv(Fe).transpose(-1, -2)
+    trC = (Fe * Fe).sum((-1, -2))[..., None, None]
+    return mu * J ** (-2.0 / d) * (Fe - trC / d * FinvT) + kappa * (J - 1.0) * J * FinvT
+
+
+def _Me(Fe, mu, kappa):
+    d = Fe.shape[-1]
+    J = _det(Fe)[..., None, None]
+    C = Fe.transpose(-1, -2) @ Fe
+    eye = torch.eye(d, dtype=DTYPE)
+    return mu * J ** (-2.0 / d) * (C - _tr(C)[..., None, None] / d * eye) + kappa * J * (J - 1.0) * eye
+
+
+def elastic_energy(Fe, mu: float, kappa: float) -> np.ndarray:
+    """W^e(Fe) (MPa) of (A1) generalised to d: mu/2 (tr(Fe^T Fe)/J^(2/d) - d) + kappa/2 (J - 1)^2."""
+    return _We(_t(Fe), mu, kappa).numpy()
+
+
+def elastic_stress(Fe, mu: float, kappa: float) -> np.ndarray:
+    """dW^e/dFe (MPa) = mu J^(-2/d) (Fe - tr(C)/d Fe^-T) + kappa (J - 1) J Fe^-T, C = Fe^T Fe.
+
+    With Fp fixed, the first Piola stress is P = dW/dF = elastic_stress(Fe) Fp^-T.
+    """
+    return _Pe(_t(Fe), mu, kappa).numpy()
+
+
+def mandel_stress(Fe, mu: float, kappa: float) -> np.ndarray:
+    """M = Fe^T dW^e/dFe (MPa) = mu J^(-2/d) dev(C) + kappa J (J - 1) I, C = Fe^T Fe (symmetric, isotropic W^e)."""
+    return _Me(_t(Fe), mu, kappa).numpy()
+
+
+def cauchy_stress(P, F) -> np.ndarray:
+    """Cauchy stress sigma = P F^T / det F (MPa) from the first Piola stress P and F (..., d, d)."""
+    P, F = np.asarray(P, float), np.asarray(F, float)
+    return P @ np.swapaxes(F, -1, -2) / np.linalg.det(F)[..., None, None]
+
+
+def resolved_shear(Fe, schmid, mu: float, kappa: float) -> np.ndarray:
+    """tau_i = M : s_i = mu J^(-2/d) (Fe^T Fe) : s_i (MPa), (..., N), for Fe (..., d, d), schmid (..., N, d, d)."""
+    M = _Me(_t(Fe), mu, kappa)
+    return torch.einsum("...ij,...nij->...n", M, _t(schmid)).numpy()
+
+
+def _g(e, tp: _TP):
+    safe = torch.where(tp.sinf > 0, tp.sinf, torch.ones_like(tp.sinf))
+    g = torch.where(tp.sinf > 0, tp.sinf * -torch.expm1(-tp.h * e / safe), torch.zeros_like(e))
+    if tp.has_latent:
+        g = g + e @ tp.K.T
+    return g
+
+
+def _dg_de_diag(e, tp: _TP):
+    safe = torch.where(tp.sinf > 0, tp.sinf, torch.ones_like(tp.sinf))
+    return torch.where(tp.sinf > 0, tp.h * torch.exp(-tp.h * e / safe), torch.zeros_like(e))
+
+
+def hardening(e, params: Params) -> np.ndarray:
+    """g_i = dW^p/de_i (MPa) = sigma_inf_i (1 - exp(-h_i e_i/sigma_inf_i)) + sum_j K_ij e_j (from A2)."""
+    return _g(_t(e), _TP(params)).numpy()
+
+
+def plastic_energy(e, params: Params) -> np.ndarray:
+    """W^p(e) (MPa) of (A2): sum_i sigma_inf_i (e_i + sigma_inf_i/h_i exp(-h_i e_i/sigma_inf_i)) + 1/2 e.K.e."""
+    e = np.asarray(e, float)
+    s, h = params.sigma_inf, params.h
+    self_part = (s * (e + s / h * np.exp(-h * e / np.where(s > 0, s, 1.0)))).sum(-1)
+    return self_part + 0.5 * np.einsum("...i,ij,...j->...", e, params.K, e)
+
+
+def dissipation_potential(slip_rate, params: Params) -> np.ndarray:
+    """Psi* (MPa/s) of (A3): sum_i tau0_i gamma_dot0_i/(m_i+1) (|slip_rate_i|/gamma_dot0_i)^(m_i+1)."""
+    r = np.abs(np.asarray(slip_rate, float)) / params.gamma_dot0
+    return (params.tau0 * params.gamma_dot0 / (params.m + 1.0) * r ** (params.m + 1.0)).sum(-1)
+
+
+def _overstress(tau, g, tp: _TP):
+    """phi = sign(tau) <|tau| - g> (unidirectional: <tau - g>) and dphi/dtau, dphi/dg."""
+    mag = torch.where(tp.uni, tau, tau.abs()) - g
+    act = mag > 0
+    sgn = torch.where(tp.uni, torch.ones_like(tau), torch.sign(tau))
+    phi = torch.where(act, sgn * mag, torch.zeros_like(tau))
+    dphi_dtau = act.to(DTYPE)
+    dphi_dg = -sgn * dphi_dtau
+    return phi, dphi_dtau, dphi_dg
+
+
+def slip_rate_law(tau, e, params: Params) -> np.ndarray:
+    """The kinetics solving (A4) (1/s): gamma_dot0_i sign(tau_i) <(|tau_i| - g_i(e))/tau0_i>^(1/m_i);
+    unidirectional systems: gamma_dot0_i <(tau_i - g_i(e))/tau0_i>^(1/m_i). tau, e (..., N)."""
+    tp = _TP(params)
+    phi, _, _ = _overstress(_t(tau), _g(_t(e), tp), tp)
+    x = phi / tp.tau0
+    return (tp.gd0 * torch.sign(x) * x.abs() ** tp.inv_m).numpy()
+
+
+# ----------------------------------------------------------------------------------------------- torch kinetics (tangent)
+
+def _rate_of_x(x, tp: _TP):
+    """slip_rate = gamma_dot0 sign(x) |x|^(1/m) (unidirectional: x clipped at 0) and its derivative in x."""
+    x = torch.where(tp.uni, x.clamp(min=0.0), x)
+    ax = x.abs()
+    pw = ax ** (tp.inv_m - 1.0)
+    return tp.gd0 * torch.sign(x) * pw * ax, tp.gd0 * tp.inv_m * pw
+
+
+def _x_of_rate(rate, tp: _TP):
+    """Inverse of _rate_of_x: x = sign(rate) (|rate|/gamma_dot0)^m."""
+    return torch.sign(rate) * (rate.abs() / tp.gd0) ** tp.m
+
+
+# ----------------------------------------------------------------------------------------------- the implicit update
+# numpy float64 on flat batches of P points. Tiny matrices use closed forms or unrolled loops over the P axis:
+# batched LAPACK calls on (P, 6, 6) pay a per-matrix dispatch and are pathologically slow under threaded BLAS.
+
+_SQ2 = np.sqrt(2.0)
+_MANDEL = {2: ((0, 0), (1, 1), (0, 1)), 3: ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))}
+
+
+def _to_mandel(A):
+    """Mandel vector (..., d(d+1)/2) of sym(A) (off-diagonal entries times sqrt 2: sym(A):sym(B) = a.b)."""
+    return np.stack([A[..., i, j] if i == j else (A[..., i, j] + A[..., j, i]) / _SQ2
+                     for i, j in _MANDEL[A.shape[-1]]], -1)
+
+
+def _inv_np(A):
+    """inv of (..., d, d), d = 2 or 3, by the adjugate (closed form)."""
+    adj = np.empty_like(A)
+    if A.shape[-1] == 2:
+        adj[..., 0, 0], adj[..., 1, 1] = A[..., 1, 1], A[..., 0, 0]
+        adj[..., 0, 1], adj[..., 1, 0] = -A[..., 0, 1], -A[..., 1, 0]
+    else:
+        for i in range(3):
+            i1, i2 = (i + 1) % 3, (i + 2) % 3
+            for j in range(3):
+                j1, j2 = (j + 1) % 3, (j + 2) % 3
+                adj[..., i, j] = A[..., j1, i1] * A[..., j2, i2] - A[..., j1, i2] * A[..., j2, i1]
+    return adj / _det(A)[..., None, None]
+
+
+def _expm1_np(A):
+    """exp(A) - I of (P, d, d), accurate for small A: Horner's scheme for the Taylor series of exp(B) - I,
+    B = A/2^k with |B|_1 <= 1/2 (degree from the largest norm in the batch, truncation below 1e-17), then
+    k squarings exp(2B) - I = X (X + 2I), X = exp(B) - I (no cancellation against I)."""
+    if A.size == 0:
+        return A.copy()
+    norm = float(np.abs(A).sum(-2).max())
+    k = int(np.ceil(np.log2(norm / 0.5))) if norm > 0.5 else 0
+    B = A / 2.0**k if k else A
+    theta = norm / 2.0**k
+    deg, term = 1, theta
+    while term * theta / (deg + 1) > 1e-17 and deg < 30:
+        deg += 1
+        term *= theta / deg
+    eye = np.eye(A.shape[-1])
+    Y = eye + B / deg if deg > 1 else eye
+    for j in range(deg - 1, 1, -1):
+        Y = eye + (B @ Y) / j
+    X = B @ Y
+    for _ in range(k):
+        X = 2.0 * X + X @ X
+    return X
+
+
+def _pe_np(Fe, mu, kappa):
+    """dW^e/dFe (numpy), see ``elastic_stress``."""
+    d = Fe.shape[-1]
+    J = _det(Fe)[..., None, None]
+    FinvT = np.swapaxes(_inv_np(Fe), -1, -2)
+    trC = (Fe * Fe).sum((-1, -2))[..., None, None]
+    return mu * J ** (-2.0 / d) * (Fe - trC / d * FinvT) + kappa * (J - 1.0) * J * FinvT
+
+
+def _chol_solve(Amat, b):
+    """Solve A x = b for SPD A (P, n, n), b (P, n): Cholesky unrolled over the tiny n, vectorised over P."""
+    n = Amat.shape[-1]
+    A = np.moveaxis(Amat, 0, -1)
+    L = [[None] * n for _ in range(n)]
+    for j in range(n):
+        s = A[j, j] - sum(L[j][k] * L[j][k] for k in range(j))
+        L[j][j] = np.sqrt(s)
+        inv = 1.0 / L[j][j]
+        for i in range(j + 1, n):
+            L[i][j] = (A[i, j] - sum(L[i][k] * L[j][k] for k in range(j))) * inv
+    bt = b.T
+    y = [None] * n
+    for i in range(n):
+        y[i] = (bt[i] - sum(L[i][k] * y[k] for k in range(i))) / L[i][i]
+    x = [None] * n
+    for i in reversed(range(n)):
+        x[i] = (y[i] - sum(L[k][i] * x[k] for k in range(i + 1, n))) / L[i][i]
+    return np.stack(x, -1)
+
+
+class _NP:
+    """Params as numpy arrays for the update (internal)."""
+
+    def __init__(self, p: Params):
+        self.mu, self.kappa = float(p.mu), float(p.kappa)
+        self.tau0, self.gd0, self.m = p.tau0, p.gamma_dot0, p.m
+        self.inv_m = 1.0 / p.m
+        self.sinf, self.h, self.K = p.sigma_inf, p.h, p.K
+        self.safe = np.where(p.sigma_inf > 0, p.sigma_inf, 1.0)
+        self.uni = np.asarray(p.unidirectional, bool)
+        self.has_latent = bool(np.any(p.K != 0))
+        self.tau0_min = float(p.tau0.min())
+
+    def g(self, e):
+        g = np.where(self.sinf > 0, self.sinf * -np.expm1(-self.h * e / self.safe), 0.0)
+        return g + e @ self.K.T if self.has_latent else g
+
+    def dg_diag(self, e):
+        return np.where(self.sinf > 0, self.h * np.exp(-self.h * e / self.safe), 0.0)
+
+
+#: cap on one step's slip increment per system while iterating (beyond it the power law is clipped; a converged
+#: step that reaches it is rejected and sub-stepped)
+DGAMMA_MAX = 1.0
+#: overstress ratio of the radial-return initial guess
+X_PRED = 0.8
+#: halvings of the line search
+N_LINE_SEARCH = 12
+
+
+class _Ctx:
+    """Fixed data of one step for P points: Ctr = T^T T (T = F_{n+1} Fp_n^-1), mu J^(-2/d), Mandel Schmid
+    vectors S (P|1, N, n), s (P|1, N, d*d), c = dt gamma_dot0 (P, N), x_cap, e_n."""
+
+    def __init__(self, T, e_n, s, dt, mp: _NP):
+        d = T.shape[-1]
+        self.d = d
+        self.Ctr = np.swapaxes(T, -1, -2) @ T
+        self.muJm = mp.mu * _det(T) ** (-2.0 / d)
+        self.S = _to_mandel(s)
+        self.s = s.reshape(*s.shape[:-2], d * d)
+        self.c = dt * mp.gd0
+        self.xcap = (DGAMMA_MAX / self.c) ** mp.m
+        self.e_n = e_n
+        self.g_n = mp.g(e_n)  # hardening from the start of the step (semi-implicit scheme)
+        self.trCtr = np.trace(self.Ctr, axis1=-2, axis2=-1)
+        self.tau_tr = self.muJm[:, None] * (self.S @ _to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
+
+    def take(self, idx):
+        if idx.size == self.Ctr.shape[0]:  # all points (idx is sorted and unique): no copies
+            return self
+        out = _Ctx.__new__(_Ctx)
+        out.d = self.d
+        for k in ("Ctr", "muJm", "c", "xcap", "e_n", "g_n", "trCtr", "tau_tr"):
+            setattr(out, k, getattr(self, k)[idx])
+        out.S = self.S if self.S.shape[0] == 1 else self.S[idx]
+        out.s = self.s if self.s.shape[0] == 1 else self.s[idx]
+        return out
+
+
+def _slip_increment(tau, g, ctx: _Ctx, mp: _NP):
+    """Explicit kinetics of the step: dgamma_i = c_i sign(tau_i) <(|tau_i| - g_i)/tau0_i>^(1/m_i)
+    (unidirectional: <(tau_i - g_i)/tau0_i>^(1/m_i)), continued linearly beyond the ratio x_cap (so that a
+    Newton iterate far above the flow stress sees the steep slope and comes back instead of overflowing);
+    returns dgamma, d|dgamma_i|/d(overstress) and whether x_cap was passed."""
+    mag = np.where(mp.uni, tau, np.abs(tau)) - g
+    xr = np.maximum(mag / mp.tau0, 0.0)
+    x = np.minimum(xr, ctx.xcap)
+    xp = np.zeros_like(x)
+    np.power(x, mp.inv_m - 1.0, out=xp, where=x > 0)
+    sgn = np.where(mp.uni, 1.0, np.sign(tau))
+    slope = ctx.c * mp.inv_m * xp / mp.tau0
+    dgam = sgn * (ctx.c * xp * x + slope * mp.tau0 * (xr - x))
+    return dgam, slope, xr > ctx.xcap
+
+
+_EV_KEYS = ("y", "r", "dgam", "slope", "merit", "res", "capped")
+
+
+def _evaluate(y, ctx: _Ctx, mp: _NP) -> dict:
+    """Residual of the stress-based backward Euler step at y = Mandel(Ce - Ctr) (P, n): tau = mu J^(-2/d) Ce:s,
+    dgamma(tau, g(e_n)), A = sum dgamma_i s_i, r = y - Mandel(exp(-A)^T Ctr exp(-A) - Ctr);
+    res = mu J^(-2/d) |r|_max / min tau0 (a resolved-shear error in units of the smallest tau0)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # wild line-search trials: non-finite merit = rejected
+        return _evaluate_raw(y, ctx, mp)
+
+
+def _evaluate_raw(y, ctx: _Ctx, mp: _NP) -> dict:
+    d = ctx.d
+    tau = ctx.tau_tr + ctx.muJm[:, None] * (ctx.S @ y[:, :, None])[..., 0]
+    dgam, slope, capped = _slip_increment(tau, ctx.g_n, ctx, mp)
+    A = (dgam[:, None, :] @ ctx.s)[:, 0].reshape(-1, d, d)
+    X = _expm1_np(np.clip(-A, -1e3, 1e3))
+    Ctr = ctx.Ctr
+    D = np.swapaxes(X, -1, -2) @ (Ctr + Ctr @ X) + Ctr @ X
+    r = y - _to_mandel(D)
+    rs = ctx.muJm[:, None] * r / mp.tau0_min
+    res = np.abs(rs).max(-1)
+    merit = np.nan_to_num((rs * rs).sum(-1), nan=np.inf)
+    return {"y": y, "r": r, "dgam": dgam, "slope": slope, "merit": merit,
+            "res": np.nan_to_num(res, nan=np.inf), "capped": capped.any(-1)}
+
+
+def _newton_direction(ev: dict, ctx: _Ctx, mp: _NP):
+    """-J^-1 r with J = I + 2 lambda^2 sum_i a_i S_i (x) S_i, a_i = mu J^(-2/d) d|dgamma_i|/d overstress_i:
+    dCe/d dgamma_i = -(s_i^T Ce + Ce s_i) approximated by -2 lambda^2 sym(s_i), lambda^2 = tr(Ce)/d (exact up to
+    relative errors of the order of the elastic strain and |A|; symmetric positive definite, so Cholesky)."""
+    d = ctx.d
+    a = ctx.muJm[:, None] * ev["slope"]
+    lam2 = (ctx.trCtr + ev["y"][:, :d].sum(-1)) / d
+    Sa = ctx.S * (2.0 * lam2[:, None, None] * a[:, :, None])
+    jac = np.swapaxes(Sa, -1, -2) @ ctx.S + np.eye(ctx.S.shape[-1])
+    return -_chol_solve(jac, ev["r"])
+
+
+def _candidate(ev: dict, evc: dict):
+    """Keep in ev the points where the candidate evaluation evc has the smaller merit."""
+    w = evc["merit"] < ev["merit"]
+    for k in _EV_KEYS:
+        ev[k][w] = evc[k][w]
+
+
+def _solve(ctx: _Ctx, dgam_warm, mp: _NP, tol: float, max_iter: int):
+    """Newton with backtracking line search on |r|^2 for all P points at once (only unconverged points iterate).
+
+    Start: the best (smallest |r|) of three guesses: the elastic trial (y = 0); a radial return, the deviatoric
+    part of the trial Ce scaled so that no overstress ratio exceeds X_PRED (a point near the flow surface, where
+    the slip increments are moderate); the previous step's slip increments (warm start).
+    Returns the final evaluation dict and converged (P,) bool."""
+    P = ctx.Ctr.shape[0]
+    d = ctx.d
+    g0 = ctx.g_n
+    ev = _evaluate(np.zeros((P, ctx.S.shape[-1])), ctx, mp)
+    over = np.where(mp.uni, ctx.tau_tr, np.abs(ctx.tau_tr)) - g0
+    target = X_PRED * mp.tau0
+    ratio = np.where(over > target, (g0 + target) / np.maximum(np.abs(ctx.tau_tr), 1e-300), 1.0)
+    alpha = ratio.min(-1)
+    if np.any(alpha < 1.0):
+        eye = np.eye(d)
+        dev = ctx.Ctr - ctx.trCtr[:, None, None] / d * eye
+        _candidate(ev, _evaluate(_to_mandel((alpha - 1.0)[:, None, None] * dev), ctx, mp))
+    if np.any(dgam_warm != 0):
+        X = _expm1_np(-(dgam_warm[:, None, :] @ ctx.s)[:, 0].reshape(-1, d, d))
+        yw = _to_mandel(np.swapaxes(X, -1, -2) @ (ctx.Ctr + ctx.Ctr @ X) + ctx.Ctr @ X)
+        _candidate(ev, _evaluate(yw, ctx, mp))
+    conv = (ev["res"] <= tol) & ~ev["capped"]
+    for _ in range(max_iter):
+        idx = np.flatnonzero(~conv)
+        if idx.size == 0:
+            break
+        sub = ctx.take(idx)
+        cur = {k: ev[k][idx] for k in _EV_KEYS} if idx.size < P else dict(ev)
+        delta = _newton_direction(cur, sub, mp)
+        step = np.ones(idx.size)
+        pending = np.arange(idx.size)
+        for ls in range(N_LINE_SEARCH):
+            tr = _evaluate(cur["y"][pending] + step[pending, None] * delta[pending], sub.take(pending), mp)
+            # sufficient decrease, or already converged
+            ok = ((tr["merit"] <= (1.0 - 1e-4 * step[pending]) * cur["merit"][pending]) | (tr["res"] <= tol)
+                  ) & np.isfinite(tr["merit"])
+            acc = idx[pending[ok]]
+            for k in _EV_KEYS:
+                ev[k][acc] = tr[k][ok]
+            pending = pending[~ok]
+            if pending.size == 0:
+                break
+            step[pending] *= 0.5
+        conv = (ev["res"] <= tol) & ~ev["capped"]
+    return ev, conv
+
+
+def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):
+    """Fp_{n+1} = exp(sum dgamma_i s_i) Fp_n (rescaled to det 1), e, slip_rate, and P = dW^e/dFe Fp^-T."""
+    d = F.shape[-1]
+    A = (dgam[:, None, :] @ s.reshape(*s.shape[:-2], d * d))[:, 0].reshape(-1, d, d)
+    Fp = Fp_n + _expm1_np(A) @ Fp_n
+    Fp = Fp / _det(Fp)[:, None, None] ** (1.0 / d)
+    Fp_inv = _inv_np(Fp)
+    P = _pe_np(F @ Fp_inv, mp.mu, mp.kappa) @ np.swapaxes(Fp_inv, -1, -2)
+    return P, Fp, e_n + np.abs(dgam), dgam / dt
+
+
+def _take(a, idx):
+    return a[idx] if a.shape[0] > 1 else a
+
+
+def _step(F0, F1, Fp_n, e_n, rate_n, s, dt, mp: _NP, tol, max_iter, max_cutback):
+    """One step F0 -> F1 of all points; points that fail are retried with 2, 4, ... 2^max_cutback sub-steps
+    (F linear in between). Returns P, Fp, e, slip_rate, converged; failed points keep the old Fp, e (elastic P)."""
+    ev, conv = _solve(_Ctx(F1 @ _inv_np(Fp_n), e_n, s, dt, mp), rate_n * dt, mp, tol, max_iter)
+    P, Fp, e, rate = _finish(F1, Fp_n, e_n, ev["dgam"], s, dt, mp)
+    bad = np.flatnonzero(~conv)
+    for level in range(1, max_cutback + 1):
+        if bad.size == 0:
+            break
+        n_sub = 2**level
+        Fa, Fb, Fpk, ek, rk = F0[bad], F1[bad], Fp_n[bad], e_n[bad], rate_n[bad]
+        sk, dtk = _take(s, bad), dt[bad] / n_sub
+        ok = np.ones(bad.size, bool)
+        for k in range(1, n_sub + 1):
+            Fk = Fa + (k / n_sub) * (Fb - Fa)
+            evk, ck = _solve(_Ctx(Fk @ _inv_np(Fpk), ek, sk, dtk, mp), rk * dtk, mp, tol, max_iter)
+            ok &= ck
+            Pk, Fpk, ek, rk = _finish(Fk, Fpk, ek, evk["dgam"], sk, dtk, mp)
+        good = bad[ok]
+        P[good], Fp[good], e[good], rate[good] = Pk[ok], Fpk[ok], ek[ok], rk[ok]
+        conv[good] = True
+        bad = bad[~ok]
+    if bad.size:  # never NaN: the failed points keep their old plastic state
+        Fp[bad], e[bad], rate[bad] = Fp_n[bad], e_n[bad], 0.0
+        Fpi = _inv_np(Fp_n[bad])
+        P[bad] = _pe_np(F1[bad] @ Fpi, mp.mu, mp.kappa) @ np.swapaxes(Fpi, -1, -2)
+    return P, Fp, e, rate, conv
+
+
+def _check_F(F, where: str):
+    if not np.all(np.isfinite(F)):
+        raise ValueError(f"{where}: F has non-finite entries")
+    det = np.linalg.det(F)
+    if np.any(det <= 0):
+        i = np.unravel_index(int(np.argmin(det)), det.shape)
+        raise ValueError(f"{where}: det F must be > 0, got {det[i]:.6g} at batch index {tuple(map(int, i))}")
+
+
+def _prepare(F_new, state, schmid, params: Params, where: str):
+    F_new = np.asarray(F_new, float)
+    schmid = np.asarray(schmid, float)
+    if F_new.ndim < 2 or F_new.shape[-1] != F_new.shape[-2] or F_new.shape[-1] not in (2, 3):
+        raise ValueError(f"{where}: F must be (..., d, d) with d = 2 or 3, got shape {F_new.shape}")
+    d, N = F_new.shape[-1], params.n_systems
+    if schmid.ndim < 3 or schmid.shape[-3:] != (N, d, d):
+        raise ValueError(f"{where}: schmid must be (..., {N}, {d}, {d}) for {N} systems, got {schmid.shape}")
+    missing = [k for k in STATE_KEYS if k not in state]
+    if missing:
+        raise ValueError(f"{where}: state lacks {missing} (use crystal.initial_state)")
+    try:
+        batch = np.broadcast_shapes(F_new.shape[:-2], schmid.shape[:-3], state["Fp"].shape[:-2],
+                                    state["F"].shape[:-2], state["e"].shape[:-1], state["slip_rate"].shape[:-1])
+    except ValueError:
+        raise ValueError(f"{where}: batch shapes do not broadcast: F {F_new.shape}, schmid {schmid.shape}, "
+                         f"state Fp {state['Fp'].shape}, e {state['e'].shape}") from None
+    if state["e"].shape[-1] != N or state["Fp"].shape[-2:] != (d, d):
+        raise ValueError(f"{where}: state does not match d = {d}, N = {N}")
+    _check_F(F_new, where)
+    flat = lambda a, tail: np.array(np.broadcast_to(a, (*batch, *tail)).reshape(-1, *tail), float)  # noqa: E731
+    t = dict(F1=flat(F_new, (d, d)), F0=flat(state["F"], (d, d)), Fp=flat(state["Fp"], (d, d)),
+             e=flat(state["e"], (N,)), rate=flat(state["slip_rate"], (N,)))
+    s_batch = schmid.shape[:-3]
+    if int(np.prod(s_batch, dtype=int)) == 1:
+        t["s"] = np.array(schmid.reshape(1, N, d, d), float)
+    else:
+        t["s"] = flat(schmid, (N, d, d))
+    return t, batch, d, N
+
+
+def update(F_new, state: dict, dt, schmid, params: Params, *, tol: float = 1e-10, max_iter: int = 30,
+           max_cutback: int = 5):
+    """Backward Euler step of the material point(s) from ``state`` to F_new over dt (s).
+
+    F_new (..., d, d) with det F > 0; schmid (..., N, d, d) in the sample frame (``schmid_tensors``); state from
+    ``initial_state`` or a previous update; leading axes broadcast. dt: scalar or (...,) per point (s, > 0).
+    Stress-based scheme (module docstring): Newton on the elastic right Cauchy-Green tensor Ce, the slip
+    increments explicit in the resolved shears; converged when the stress residual and the hardening lag are below
+    tol * tau0 (see ``_evaluate``), with sub-stepping (2, 4, ... 2^max_cutback) where Newton fails.
+    Returns (P, new_state, converged): first Piola stress P (..., d, d) in MPa, the new state, and converged (...)
+    bool. A point that fails even after cut-back keeps its old Fp and e (elastic P) and is flagged False; no NaN.
+    Raises ValueError on wrong shapes, non-finite F or det F <= 0.
+    """
+    t, batch, d, N = _prepare(F_new, state, schmid, params, "crystal.update")
+    dt = np.broadcast_to(np.asarray(dt, float), batch)
+    if not np.all(dt > 0) or not np.all(np.isfinite(dt)):
+        raise ValueError(f"crystal.update: dt must be positive and finite, got {dt.min()}")
+    dtt = np.ascontiguousarray(dt, dtype=float).reshape(-1, 1)
+    P, Fp, e, rate, conv = _step(t["F0"], t["F1"], t["Fp"], t["e"], t["rate"], t["s"], dtt, _NP(params), tol,
+                                 max_iter, max_cutback)
+    new_state = {"F": t["F1"].reshape(*batch, d, d), "Fp": Fp.reshape(*batch, d, d),
+                 "e": e.reshape(*batch, N), "slip_rate": rate.reshape(*batch, N)}
+    return P.reshape(*batch, d, d), new_state, conv.reshape(batch)
+
+
+# ----------------------------------------------------------------------------------------------- consistent tangent
+
+
+def _point_residual_and_P(F, x, Fp_n, e_n, s, dt, tp: _TP):
+    """One point (no batch axis): (R (N,), P (d, d)) of the step, differentiable in F and x."""
+    d = F.shape[-1]
+    T = F @ _inv(Fp_n)
+    Jm = _det(T) ** (-2.0 / d)
+    rate, _ = _rate_of_x(x, tp)
+    dgam = dt * rate
+    E = torch.linalg.matrix_exp(-torch.einsum("n,nij->ij", dgam, s))  # vmap-able
+    Fe = T @ E
+    C = Fe.T @ Fe
+    tau = tp.mu * Jm * torch.einsum("ij,nij->n", C, s)
+    phi, _, _ = _overstress(tau, _g(e_n, tp), tp)
+    P = _Pe(Fe, tp.mu, tp.kappa) @ (_inv(Fp_n) @ E).T
+    return tp.tau0 * x - phi, P
+
+
+def tangent(F_new, state_old: dict, state_new: dict, dt, schmid, params: Params) -> np.ndarray:
+    """Consistent tangent dP_ij/dF_kl (..., d, d, d, d) (MPa) of the converged ``update`` state_old -> state_new.
+
+    Implicit differentiation of R(x, F) = 0: dP/dF = dP/dF|_x - dP/dx (dR/dx)^-1 dR/dF, all partials by
+    torch.func (exact, including the derivative of the exponential map). Exact for points that converged
+    without sub-stepping; for sub-stepped points it is the tangent of the last full step (an approximation).
+    """
+    t, batch, d, N = _prepare(F_new, state_old, schmid, params, "crystal.tangent")
+    t = {k: torch.as_tensor(v, dtype=DTYPE) for k, v in t.items()}
+    tp = _TP(params)
+    dt = np.broadcast_to(np.asarray(dt, float), batch)
+    dtt = torch.as_tensor(np.ascontiguousarray(dt).reshape(-1), dtype=DTYPE)
+    rate_new = torch.as_tensor(np.array(np.broadcast_to(state_new["slip_rate"], (*batch, N)).reshape(-1, N)), dtype=DTYPE)
+    x = _x_of_rate(rate_new, tp)
+    s = t["s"].expand(x.shape[0], N, d, d) if t["s"].shape[0] == 1 else t["s"]
+    fn = lambda F, xx, Fp, e, ss, h: _point_residual_and_P(F, xx, Fp, e, ss, h, tp)  # noqa: E731
+    (R_F, R_x), (P_F, P_x) = vmap(jacrev(fn, argnums=(0, 1)))(t["F1"], x, t["Fp"], t["e"], s, dtt)
+    R_F = R_F.reshape(-1, N, d * d)
+    P_F = P_F.reshape(-1, d * d, d * d)
+    P_x = P_x.reshape(-1, d * d, N)
+    dx_dF = -torch.linalg.solve(R_x, R_F)
+    return (P_F + P_x @ dx_dF).reshape(*batch, d, d, d, d).numpy()
+
+
+def drive(F_path, time, schmid, params: Params, *, state: dict | None = None, **options) -> dict:
+    """Drive homogeneous material point(s) (a one-pixel unit cell each) along F_path (..., n_time, d, d) on
+    ``time`` (n_time,) s, F_path[..., 0, :, :] being the state's F (I for the default reference state).
+
+    Returns dict: P and stress (Cauchy, sigma = P F^T/det F) (..., n_time, d, d) in MPa, e (..., n_time, N) the
+    accumulated slips, state (final), converged (...) bool over all steps, failed_step (...) the first
+    step index that did not converge (-1 when none). ``options`` go to ``update``.
+    """
+    F_path = np.asarray(F_path, float)
+    time = np.asarray(time, float)
+    if F_path.ndim < 3 or F_path.shape[-3] != time.size or time.ndim != 1:
+        raise ValueError(f"crystal.drive: F_path must be (..., {time.size}, d, d) for time of length {time.size}, "
+                         f"got {F_path.shape}")
+    d, N = F_path.shape[-1], params.n_systems
+    batch = np.broadcast_shapes(F_path.shape[:-3], np.asarray(schmid).shape[:-3])
+    state = initial_state(batch, d, N) if state is None else state
+    P = np.zeros((*batch, time.size, d, d))
+    e = np.zeros((*batch, time.size, N))
+    P[..., 0, :, :] = _Pe(_t(np.broadcast_to(F_path[..., 0, :, :], (*batch, d, d)) @ np.linalg.inv(state["Fp"])),
+                          params.mu, params.kappa).numpy() @ np.swapaxes(np.linalg.inv(state["Fp"]), -1, -2)
+    e[..., 0, :] = state["e"]
+    failed_step = np.full(batch, -1)
+    for k in range(1, time.size):
+        P[..., k, :, :], state, conv = update(F_path[..., k, :, :], state, time[k] - time[k - 1], schmid, params,
+                                              **options)
+        e[..., k, :] = state["e"]
+        failed_step = np.where((failed_step < 0) & ~conv, k, failed_step)
+    F_full = np.broadcast_to(F_path, (*batch, time.size, d, d))
+    return {"P": P, "stress": cauchy_stress(P, F_full), "e": e, "state": state, "converged": failed_step < 0,
+            "failed_step": failed_step}
