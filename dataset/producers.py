@@ -19,6 +19,7 @@ PRODUCERS: dict[str, str] = {
     "composite1d": "fullfield.composite1d",
     "laminate": "fullfield.laminate",
     "polycrystal2d": "fullfield.polycrystal2d.producer",
+    "taylor_mg": "taylor.magnesium",
 }
 
 

@@ -1,0 +1,69 @@
+"""Benchmark of the Taylor magnesium producer (taylor.magnesium): trajectories (128 grains, 1000 steps) per second,
+and how the cost grows with grains and samples. Runs a shorter path (``--steps``) and scales to 1000 steps (the cost
+per step is stationary after the first few steps). Saves JSON with the machine description (CPU and wall time).
+
+    .venv/bin/python benchmarks/bench_taylor.py [--steps 50] [--out benchmarks/results/taylor.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+
+from benchmarks.machine import describe
+from dataset.sampler import sample_paths
+from fullfield import crystal
+from taylor import hcp
+from taylor import magnesium as mg
+
+
+def run(n_samples: int, n_grains: int, n_steps: int) -> dict:
+    case = mg.make_case(seed=0, n_grains=n_grains)
+    p = sample_paths(n_samples, 3, np.random.default_rng(1), F_max=0.01, T=200.0, M=10, n_steps=1000,
+                     identity=True)
+    F, t = p.values[:, : n_steps + 1], p.time[: n_steps + 1]  # the paper's dt = 0.2 s
+    params = mg.material(case)
+    _, Q = mg.texture(case)
+    b, n, _, _ = hcp.systems()
+    schmid = crystal.schmid_tensors(b, n, Q)
+    c0, w0 = time.process_time(), time.perf_counter()
+    _, _, failed = mg.taylor_paths(F, t, schmid, params)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    scale = 1000.0 / n_steps / n_samples
+    return {"samples": n_samples, "grains": n_grains, "steps_run": n_steps, "cpu_s": cpu, "wall_s": wall,
+            "cpu_s_per_trajectory_1000_steps": cpu * scale, "wall_s_per_trajectory_1000_steps": wall * scale,
+            "trajectories_per_cpu_second": 1.0 / (cpu * scale), "failed_samples": int((failed >= 0).sum()),
+            "load_average_1min": os.getloadavg()[0]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--out", default="benchmarks/results/taylor.json")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    info = describe(torch.device("cpu"))
+    info["numpy"] = np.__version__
+    runs = []
+    for S, G in [(32, 128), (8, 128), (32, 32), (32, 8), (128, 32)]:
+        r = run(S, G, args.steps)
+        print(json.dumps(r))
+        runs.append(r)
+    ref = runs[0]
+    summary = {"trajectories_per_second_1_core_cpu": ref["trajectories_per_cpu_second"],
+               "trajectories_per_second_2_cores_estimate": 2 * ref["trajectories_per_cpu_second"],
+               "paper_scale_27400_hours_2_cores_estimate": 27400 / (2 * ref["trajectories_per_cpu_second"]) / 3600}
+    print(json.dumps(summary))
+    with open(args.out, "w") as f:
+        json.dump({"machine": info, "runs": runs, "summary": summary,
+                   "note": "128 grains x 1000 steps at dt = 0.2 s, sampler paths F_max = 0.01, M = 10; cost "
+                           "extrapolated linearly from steps_run steps; one process (shards run in parallel "
+                           "scale to the cores)."}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
