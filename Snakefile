@@ -16,6 +16,7 @@ include: "workflow/rules/polycrystal2d.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/learning.smk"
+include: "workflow/rules/laminate_learning.smk"
 
 
 rule all:

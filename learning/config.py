@@ -4,11 +4,14 @@ A study names a producer, some of its cases, variants and k; the models to train
 (producer, case, variant, k). A model's TrainSettings are the merge, later winning, of TrainSettings' own
 defaults, ``learning.defaults`` and the study's ``overrides``, plus the global ``train_steps``; a model reached
 from two studies must resolve identically. ``init_from: <case>`` starts every model of a study from the model of
-that case with the same variant and k (transfer learning).
+that case with the same variant and k (transfer learning). With ``tagged: true`` as well, the study's models are
+kept apart from the directly trained models of the same case: ModelKey.init = <case>, stored at
+<variant>-k<k>-from-<case> (the paper's "A <- B", Figures 3 and 6), so both can be trained and compared.
 """
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,12 +22,30 @@ from .artifacts import model_dir
 from .settings import TrainSettings
 
 DEFAULTS = {"device": "auto", "gpus": 0, "threads": 1, "train_steps": 200, "test_steps": [50, 100, 200, 500, 1000],
-            "defaults": {}, "studies": {}, "figures": {}}
+            "defaults": {}, "studies": {}, "figures": {},
+            # point-wise networks of the autoencoder study (learning.autoencoder.NetSettings)
+            "autoencoder": {"settings": {"hidden": [50]}, "map": {"hidden": [400] * 6}, "decoder": {"hidden": [50]}}}
+_K = list(range(7))
 FIGURE_DEFAULTS = {
     "fig01": {"producer": "composite1d", "variant": "evp", "paths_case": "N3", "internal_case": "N1",
               "n_paths": 3},
     "fig10a": {"producer": "composite1d", "case": "N3", "k": 1},
+    # Section 4 (laminate): RNO error vs k, direct and "A <- reference"; truth vs RNO for paths_case
+    "fig03": {"producer": "laminate", "variant": "evp", "reference": "MH", "cases": ["M1", "M2", "M3", "M4"],
+              "k": _K, "paths_case": "M3", "paths_k": 3, "paths_init": "MH", "n_paths": 8},
+    # autoencoders of the cases for latent sizes `latent` (eq. 25), the eq. (26) map for `case` at map_latent
+    "fig04": {"producer": "laminate", "cases": ["MH", "M1", "M2", "M3", "M4"], "latent": [1, 2, 3, 4, 5, 6],
+              "case": "M3", "map_latent": 3, "n_paths": 8},
+    # xi of the RNO <case>/<variant>-k<k>[-from-<init>] -> micro-state
+    "fig05": {"producer": "laminate", "case": "M3", "variant": "evp", "k": 3, "init": "MH", "n_paths": 8},
+    # Section 4.2 (hardening): fig03's (a)-(c) and fig04's (a)-(c) for the hardening cases
+    "fig06": {"producer": "laminate", "variant": "evp", "reference": "MH", "cases": ["MH-EH", "M3-EH"], "k": _K,
+              "paths_case": "M3-EH", "paths_k": 4, "paths_init": "MH", "n_paths": 8,
+              "ae_cases": ["MH-EH", "M3-EH"], "latent": [1, 2, 3, 4, 5, 6, 7, 8], "ae_case": "M3-EH",
+              "ae_latent": 4},
 }
+#: Figures whose RNO panels compare direct training with transfer learning from spec["reference"].
+TRANSFER_FIGURES = ("fig03", "fig06")
 #: Producers whose datasets carry the micro variables of the internal-variable study (learning.study1d).
 INTERNAL_STUDY_PRODUCERS = ("composite1d",)
 
@@ -37,12 +58,29 @@ class ModelKey:
     case: str
     variant: str
     k: int
+    init: str = ""  # source case of a tagged transfer-learned model ("A <- B": init = B), "" otherwise
+
+    @property
+    def name(self) -> str:
+        """The model's folder name: <variant>-k<k>, or <variant>-k<k>-from-<init> for a tagged transfer."""
+        return f"{self.variant}-k{self.k}" + (f"-from-{self.init}" if self.init else "")
 
     def path(self, results: str | Path) -> Path:
-        return model_dir(results, self.producer, self.case, self.variant, self.k)
+        return model_dir(results, self.producer, self.case, self.variant, self.k).with_name(self.name)
 
     def __str__(self) -> str:
-        return f"{self.producer}/{self.case}/{self.variant}-k{self.k}"
+        return f"{self.producer}/{self.case}/{self.name}"
+
+
+MODEL_NAME = re.compile(r"^(evp|ve)-k(\d+)(?:-from-([A-Za-z0-9_-]+))?$")
+
+
+def parse_model(producer: str, case: str, name: str) -> ModelKey:
+    """The ModelKey of folder ``name`` (ModelKey.name) of a producer's case; ValueError if malformed."""
+    match = MODEL_NAME.match(name)
+    if match is None:
+        raise ValueError(f"not a model name: {name!r} (expected <variant>-k<k>[-from-<case>])")
+    return ModelKey(producer, case, match[1], int(match[2]), match[3] or "")
 
 
 def section(config: Mapping[str, Any]) -> dict:
@@ -59,7 +97,8 @@ def _resolved(config: Mapping[str, Any]) -> dict[ModelKey, tuple[TrainSettings, 
         for case in study["cases"]:
             for variant in study["variants"]:
                 for k in study["k"]:
-                    key = ModelKey(study["producer"], case, variant, int(k))
+                    key = ModelKey(study["producer"], case, variant, int(k),
+                                   study["init_from"] if study.get("tagged") else "")
                     where = f"learning.studies.{name}"
                     try:
                         settings = TrainSettings.from_dict({**copy.deepcopy(merged), "variant": variant,
@@ -87,7 +126,8 @@ def settings(config: Mapping[str, Any], key: ModelKey) -> TrainSettings:
 
 
 def init_from(config: Mapping[str, Any], key: ModelKey) -> ModelKey | None:
-    """The model a key's training starts from (transfer learning), or None."""
+    """The model a key's training starts from (transfer learning), or None. A tagged study starts from the
+    untagged model of its init_from case (which may itself be transfer-learned)."""
     case = _resolved(config)[key][1]
     return None if case is None else ModelKey(key.producer, case, key.variant, key.k)
 
@@ -95,7 +135,7 @@ def init_from(config: Mapping[str, Any], key: ModelKey) -> ModelKey | None:
 def internal_models(config: Mapping[str, Any]) -> list[ModelKey]:
     """Models of the internal-variable study: "evp", k = 1, producers with micro eps_p."""
     return [m for m in models(config) if m.producer in INTERNAL_STUDY_PRODUCERS and m.variant == "evp"
-            and m.k == 1]
+            and m.k == 1 and not m.init]
 
 
 def figures(config: Mapping[str, Any]) -> dict[str, dict]:
@@ -111,7 +151,46 @@ def figure_models(config: Mapping[str, Any], name: str) -> list[ModelKey]:
         return [ModelKey(p, spec["paths_case"], spec["variant"], 1), ModelKey(p, spec["internal_case"], "evp", 1)]
     if name == "fig10a":
         return [ModelKey(p, spec["case"], v, int(spec["k"])) for v in ("evp", "ve")]
+    if name in TRANSFER_FIGURES:
+        v, ref = spec["variant"], spec["reference"]
+        keys = [ModelKey(p, ref, v, int(k)) for k in spec["k"]]
+        for case in spec["cases"]:
+            keys += [ModelKey(p, case, v, int(k), init) for k in spec["k"] for init in ("", ref) if case != ref]
+        keys.append(ModelKey(p, spec["paths_case"], v, int(spec["paths_k"]), spec["paths_init"] or ""))
+        return sorted(set(keys))
+    if name == "fig05":
+        return [ModelKey(p, spec["case"], spec["variant"], int(spec["k"]), spec["init"] or "")]
+    if name == "fig04":
+        return []
     raise ConfigError(f"config key learning.figures.{name}: unknown figure")
+
+
+def figure_autoencoders(config: Mapping[str, Any], name: str) -> list[tuple[str, str, int]]:
+    """(producer, case, latent size) of the autoencoders a figure needs (eq. 25 panels), sorted."""
+    spec = figures(config)[name]
+    if name == "fig04":
+        cases, case, m = spec["cases"], spec["case"], spec["map_latent"]
+    elif name == "fig06":
+        cases, case, m = spec["ae_cases"], spec["ae_case"], spec["ae_latent"]
+    else:
+        return []
+    out = {(spec["producer"], c, int(k)) for c in cases for k in spec["latent"]} | {(spec["producer"], case, int(m))}
+    return sorted(out)
+
+
+def autoencoders(config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """Every autoencoder the configured figures need, sorted."""
+    return sorted({a for name in figures(config) for a in figure_autoencoders(config, name)})
+
+
+def net_settings(config: Mapping[str, Any], which: str):
+    """NetSettings of learning.autoencoder.<which> ("settings", "map" or "decoder")."""
+    from .autoencoder import NetSettings
+
+    try:
+        return NetSettings.from_dict(section(config)["autoencoder"][which])
+    except ValueError as err:
+        raise ConfigError(f"config key learning.autoencoder.{which}: {err}") from None
 
 
 def check(config: Mapping[str, Any]) -> None:
@@ -147,3 +226,13 @@ def check(config: Mapping[str, Any]) -> None:
         for key in figure_models(config, name):
             if key not in resolved:
                 raise ConfigError(f"config key learning.figures.{name}: needs model {key}, which no study trains")
+        for producer, case, m in figure_autoencoders(config, name):
+            if case not in producers.get(producer, {}).get("cases", {}):
+                raise ConfigError(f"config key learning.figures.{name}: no case {case!r} under "
+                                  f"producers.{producer}.cases")
+            n_steps = int(resolve_case(config, producer, case).loading["n_steps"])
+            if n_steps % int(learn["train_steps"]):
+                raise ConfigError(f"config key learning.figures.{name}: case {case} has {n_steps} steps, which "
+                                  f"train_steps {learn['train_steps']} does not divide")
+    for which in ("settings", "map", "decoder"):
+        net_settings(config, which)

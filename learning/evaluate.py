@@ -1,7 +1,8 @@
 """Test errors of trained models (eq. 16) and the table results/tables/rno_errors.csv.
 
-One row per (model, test resolution): producer, case, variant, k, train_steps, test_steps, error, where error is
-the mean of eq. (16) over the test split, the test data down-sampled from the stored grid by striding.
+One row per (model, test resolution): producer, case, variant, k, init_from, train_steps, test_steps, error, where
+init_from is the source case of a tagged transfer-learned model ("" for the others) and error is the mean of
+eq. (16) over the test split, the test data down-sampled from the stored grid by striding.
 """
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from .data import trajectories
 from .rno import RNO
 from .train import evaluate_error
 
-COLUMNS = ["producer", "case", "variant", "k", "train_steps", "test_steps", "error"]
+COLUMNS = ["producer", "case", "variant", "k", "init_from", "train_steps", "test_steps", "error"]
 SORT = COLUMNS[:-1]
 FLOAT_FORMAT = "%.6e"
 
 
-def error_rows(model: RNO, ds: xr.Dataset, *, train_steps: int, test_steps: Sequence[int]) -> pd.DataFrame:
+def error_rows(model: RNO, ds: xr.Dataset, *, train_steps: int, test_steps: Sequence[int],
+               init_from: str = "") -> pd.DataFrame:
     """The model's mean test error at each resolution in ``test_steps`` (rows sorted like the table)."""
     rows = [{"producer": ds.attrs["producer"], "case": ds.attrs["case"], "variant": model.variant, "k": model.k,
-             "train_steps": int(train_steps), "test_steps": int(n),
+             "init_from": init_from, "train_steps": int(train_steps), "test_steps": int(n),
              "error": float(evaluate_error(model, trajectories(ds, "test", int(n))).mean())}
             for n in sorted(set(int(n) for n in test_steps))]
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -41,7 +43,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"producer": str, "case": str, "variant": str})
+    """A table written by write_table; an empty init_from (a directly trained model) reads as ""."""
+    df = pd.read_csv(path, dtype={"producer": str, "case": str, "variant": str, "init_from": str})
+    if "init_from" in df.columns:
+        df["init_from"] = df["init_from"].fillna("")
+    return df
 
 
 def concat_tables(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
@@ -51,6 +57,7 @@ def concat_tables(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     if not frames:
         raise ValueError(f"{out}: no tables to concatenate")
     df = pd.concat(frames, ignore_index=True)
+    sort = [c for c in sort if c in df.columns]  # tables without a column (e.g. init_from) sort by the rest
     if df.duplicated(list(sort)).any():
         raise ValueError(f"{out}: duplicate rows for {df[df.duplicated(list(sort))][list(sort)].iloc[0].to_dict()}")
     df = df.sort_values(list(sort), kind="mergesort", ignore_index=True)

@@ -22,6 +22,13 @@ TRUTH = "0.15"  # dark grey: data
 THEORY = "#8b0000"  # dark red: exact effective law (paper Fig. 1e-f)
 
 
+def _direct(errors: pd.DataFrame) -> pd.Series:
+    """Rows of directly trained models (init_from empty or absent), not the tagged transfer-learned ones."""
+    if "init_from" not in errors.columns:
+        return pd.Series(True, index=errors.index)
+    return errors["init_from"].fillna("") == ""
+
+
 def _panel_label(ax, letter: str) -> None:
     ax.set_title(f"({letter})", loc="left", fontsize=9, fontweight="bold")
 
@@ -57,6 +64,7 @@ def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, mo
     ax_b.set_title(f"N = {n_case}, test paths", loc="right", fontsize=8)
 
     rows = errors[(errors["producer"] == ds_paths.attrs["producer"]) & (errors["variant"] == model_paths.variant)
+                  & _direct(errors)
                   & (errors["train_steps"] == train_steps) & (errors["test_steps"] == train_steps)]
     cases = sorted(set(rows["case"]), key=lambda c: (n_phases.get(c, 10**9), c))
     cmap = _cmap(len(cases))
@@ -104,6 +112,7 @@ def fig10a(errors: pd.DataFrame, *, producer: str, case: str, k: int, train_step
     """Figure 10(a): mean test error vs test resolution of the "evp" and "ve" RNOs trained at ``train_steps``."""
     fig, ax = figure(figsize=(4.8, 3.6), layout="constrained")
     rows = errors[(errors["producer"] == producer) & (errors["case"] == case) & (errors["k"] == k)
+                  & _direct(errors)
                   & (errors["train_steps"] == train_steps)]
     for variant, label, marker in (("evp", "E-VP (eq. 2)", "o"), ("ve", "VE (eq. 7)", "s")):
         r = rows[rows["variant"] == variant].sort_values("test_steps")

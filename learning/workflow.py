@@ -16,8 +16,8 @@ def results(config: Mapping[str, Any]) -> str:
 
 
 def model_key(config: Mapping[str, Any], wildcards) -> lconfig.ModelKey:
-    """The model named by the wildcards producer, case, variant, k; ValueError if no study trains it."""
-    key = lconfig.ModelKey(wildcards.producer, wildcards.case, wildcards.variant, int(wildcards.k))
+    """The model named by the wildcards producer, case, model (ModelKey.name); ValueError if no study trains it."""
+    key = lconfig.parse_model(wildcards.producer, wildcards.case, wildcards.model)
     if key not in lconfig.models(config):
         raise ValueError(f"no model {key} in learning.studies")
     return key
@@ -38,12 +38,12 @@ def transfer_source(config: Mapping[str, Any], wildcards) -> dict:
 
 
 def error_tables(config: Mapping[str, Any]) -> list[str]:
-    return [f"{results(config)}/tables/rno_errors/{m.producer}/{m.case}/{m.variant}-k{m.k}.csv"
+    return [f"{results(config)}/tables/rno_errors/{m.producer}/{m.case}/{m.name}.csv"
             for m in lconfig.models(config)]
 
 
 def internal_tables(config: Mapping[str, Any]) -> list[str]:
-    return [f"{results(config)}/tables/rno_internal/{m.producer}/{m.case}/{m.variant}-k{m.k}.csv"
+    return [f"{results(config)}/tables/rno_internal/{m.producer}/{m.case}/{m.name}.csv"
             for m in lconfig.internal_models(config)]
 
 
@@ -74,6 +74,50 @@ def targets(config: Mapping[str, Any]) -> list[str]:
     out = [f"{results(config)}/tables/rno_errors.csv"]
     if lconfig.internal_models(config):
         out.append(f"{results(config)}/tables/rno_internal.csv")
+    if lconfig.autoencoders(config):
+        out.append(f"{results(config)}/tables/ae_errors.csv")
     for name in lconfig.figures(config):
         out += figure_files(config, name)
+    return out
+
+
+# ------------------------------------------------------------------ autoencoder study (workflow/rules/laminate_learning.smk)
+def autoencoder_file(config: Mapping[str, Any], producer: str, case: str, m: int) -> str:
+    return f"{results(config)}/models/{producer}/{case}/ae-m{int(m)}/autoencoder.pt"
+
+
+def ae_error_tables(config: Mapping[str, Any]) -> list[str]:
+    return [f"{results(config)}/tables/ae_errors/{p}/{c}/ae-m{m}.csv" for p, c, m in lconfig.autoencoders(config)]
+
+
+def latent_map_dir(config: Mapping[str, Any], producer: str, case: str, m: int) -> str:
+    return f"{results(config)}/models/{producer}/{case}/map-ae-m{int(m)}"
+
+
+def micro_decoder_file(config: Mapping[str, Any], key: lconfig.ModelKey) -> str:
+    return f"{results(config)}/models/{key.producer}/{key.case}/micro-{key.name}/decoder.pt"
+
+
+def laminate_figure_inputs(config: Mapping[str, Any], name: str) -> dict[str, str]:
+    """Inputs of Figures 3-6 (workflow/rules/laminate_learning.smk): tables, datasets, models, networks."""
+    spec = lconfig.figures(config)[name]
+    p, r = spec["producer"], results(config)
+    out: dict[str, str] = {}
+    if name in lconfig.TRANSFER_FIGURES:
+        out["errors"] = f"{r}/tables/rno_errors.csv"
+        out["ds_paths"] = dataset(config, p, spec["paths_case"])
+        out["model_paths"] = model_file(config, lconfig.ModelKey(p, spec["paths_case"], spec["variant"],
+                                                                 int(spec["paths_k"]), spec["paths_init"] or ""))
+    if name in ("fig04", "fig06"):
+        case, m = (spec["case"], spec["map_latent"]) if name == "fig04" else (spec["ae_case"], spec["ae_latent"])
+        out["ae_errors"] = f"{r}/tables/ae_errors.csv"
+        out["dataset" if name == "fig04" else "ds_ae"] = dataset(config, p, case)
+        out["autoencoder"] = autoencoder_file(config, p, case, m)
+        if name == "fig04":
+            out["latent_map"] = f"{latent_map_dir(config, p, case, m)}/model.pt"
+    if name == "fig05":
+        key = lconfig.figure_models(config, "fig05")[0]
+        out["dataset"] = dataset(config, p, spec["case"])
+        out["model"] = model_file(config, key)
+        out["decoder"] = micro_decoder_file(config, key)
     return out

@@ -10,13 +10,14 @@ except dsconfig.ConfigError as err:
     sys.exit(f"rno-factory: {err}")
 
 LEARN = lconfig.section(config)
-MODEL_DIR = f"{RESULTS}/models/{{producer}}/{{case}}/{{variant}}-k{{k}}"
+MODEL_DIR = f"{RESULTS}/models/{{producer}}/{{case}}/{{model}}"  # model: <variant>-k<k>[-from-<case>]
 LEARNING_TARGETS = lflow.targets(config)
 
 
 wildcard_constraints:
     variant=r"evp|ve",
     k=r"\d+",
+    model=r"(evp|ve)-k\d+(-from-[A-Za-z0-9_-]+)?",
 
 
 rule train:
@@ -32,7 +33,7 @@ rule train:
     conda:
         "../../envs/rno-factory.yml"
     log:
-        f"{RESULTS}/logs/train/{{producer}}/{{case}}/{{variant}}-k{{k}}.log",
+        f"{RESULTS}/logs/train/{{producer}}/{{case}}/{{model}}.log",
     threads: LEARN["threads"]
     resources:
         gpu=LEARN["gpus"],
@@ -48,14 +49,15 @@ rule evaluate:
         model=f"{MODEL_DIR}/model.pt",
         dataset=lambda w: lflow.dataset(config, w.producer, w.case),
     output:
-        f"{RESULTS}/tables/rno_errors/{{producer}}/{{case}}/{{variant}}-k{{k}}.csv",
+        f"{RESULTS}/tables/rno_errors/{{producer}}/{{case}}/{{model}}.csv",
     params:
+        init_from=lambda w: lflow.model_key(config, w).init,
         train_steps=LEARN["train_steps"],
         test_steps=LEARN["test_steps"],
     conda:
         "../../envs/rno-factory.yml"
     log:
-        f"{RESULTS}/logs/evaluate/{{producer}}/{{case}}/{{variant}}-k{{k}}.log",
+        f"{RESULTS}/logs/evaluate/{{producer}}/{{case}}/{{model}}.log",
     threads: 1
     resources:
         runtime=30,

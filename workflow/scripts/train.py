@@ -13,7 +13,7 @@ from learning.train import fit, resolve_device
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 with job_logging(sm.log[0]) as log:
     torch.set_num_threads(int(sm.threads))
-    key = lconfig.ModelKey(sm.wildcards.producer, sm.wildcards.case, sm.wildcards.variant, int(sm.wildcards.k))
+    key = lconfig.parse_model(sm.wildcards.producer, sm.wildcards.case, sm.wildcards.model)
     settings = lconfig.settings(sm.config, key)
     ds = open_store(sm.input.dataset)
     train = trajectories(ds, "train", settings.train_steps)
