@@ -104,7 +104,7 @@ def test_a_raising_n_samples_runs_only_the_new_shards(project):
     before = project.stamps()
     project.config = tiny_config(project.results, N1={"n_train": 6})  # N1: 5 -> 8 samples, shards 0, 1 kept, 2 new
     jobs, _ = project.jobs()
-    assert jobs == {"solve_shard": 1, "collect": 1, "all": 1}
+    assert jobs == {"solve_shard": 1, "collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
     assert changed(before, project.stamps()) == ["datasets/composite1d/N1.zarr", "shards/composite1d/N1/shard2.zarr"]
     ds = open_store(project.dataset("N1"))
     assert ds.sizes["sample"] == 8 and int((ds.split == "train").sum()) == 6
@@ -114,7 +114,7 @@ def test_b_changing_one_case_reruns_only_that_case(project):
     before = project.stamps()
     project.config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
     jobs, out = project.jobs()
-    assert jobs == {"solve_shard": 2, "collect": 1, "all": 1}
+    assert jobs == {"solve_shard": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
     assert "composite1d/N1/" not in out
     assert "Params have changed since last execution" in out  # a shard's params: the case's solve config
     assert changed(before, project.stamps()) == ["datasets/composite1d/N2.zarr", "shards/composite1d/N2/shard0.zarr",
@@ -130,7 +130,7 @@ def test_c_a_job_script_edit_is_listed_by_list_changes_code(project):
     assert listed == ["N1.zarr", "N2.zarr"]  # the outputs of the rule whose script changed
     before = project.stamps()
     jobs, out = project.jobs()
-    assert jobs == {"collect": 2, "all": 1} and "Code has changed since last execution" in out
+    assert jobs == {"collect": 2, "failure_summary": 2, "failures_table": 1, "all": 1} and "Code has changed since last execution" in out
     assert changed(before, project.stamps()) == ["datasets/composite1d/N1.zarr", "datasets/composite1d/N2.zarr"]
 
 
@@ -145,7 +145,7 @@ def test_c_a_producer_edit_reruns_its_shards_and_what_depends_on_them(project):
     updated = sorted(Path(r[0]).name for r in rows if r[-2] == "updated input files")
     assert updated == ["shard0.zarr", "shard0.zarr", "shard1.zarr", "shard1.zarr", "shard2.zarr"]
     jobs, out = project.jobs("-n")
-    assert jobs == {"solve_shard": 5, "collect": 2, "all": 1}  # every composite1d shard, not the figure
+    assert jobs == {"solve_shard": 5, "collect": 2, "failure_summary": 2, "failures_table": 1, "all": 1}  # every composite1d shard, not the figure
     assert f"Updated input files: {module}" in out
     # an edit that changes no result (this comment) can be accepted without recomputing anything
     project.run("--touch")
