@@ -122,6 +122,27 @@ def test_b_changing_one_case_reruns_only_that_case(project):
     assert '"edot0":2.0' in open_store(project.dataset("N2")).attrs["case_config"]
 
 
+def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only(tmp_path):
+    """(b) through the learning rules: models, error tables and figures of the other case stay."""
+    p = Project(tmp_path)
+    p.config["learning"] = {
+        "train_steps": 50, "test_steps": [25, 50],
+        "defaults": {"hidden": [8], "epochs": 2, "batch_size": 3, "checkpoint_every": 0, "eval_every": 0},
+        "studies": {"s": {"producer": "composite1d", "cases": ["N1", "N2"], "variants": ["evp", "ve"], "k": [1]}},
+        "figures": {"fig10a": {"producer": "composite1d", "case": "N2", "k": 1}},
+    }
+    p.run()
+    n1_model = p.results / "models" / "composite1d" / "N1" / "evp-k1" / "model.pt"
+    before = n1_model.stat().st_mtime_ns
+    p.config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
+    jobs, out = p.jobs()
+    assert jobs == {"solve_shard": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "train": 2,
+                    "evaluate": 2, "internal_study": 1, "error_table": 1, "internal_table": 1, "fig10a": 1, "all": 1}
+    outputs = [line for line in out.splitlines() if line.strip().startswith("output:")]
+    assert not [line for line in outputs if "/N1/" in line or "N1.zarr" in line]
+    assert n1_model.stat().st_mtime_ns == before
+
+
 def test_c_a_job_script_edit_is_listed_by_list_changes_code(project):
     assert project.run("--list-changes", "code").stdout.strip() == ""
     script = project.src / "workflow" / "scripts" / "collect.py"
@@ -163,7 +184,7 @@ def test_d_deleting_a_shard_recomputes_only_that_shard(project):
     assert project.jobs(str(shard))[0] == {"solve_shard": 1}
     np.testing.assert_array_equal(open_store(shard, shard=True)["stress"].values, reference["stress"].values)
     # ... and the next run refreshes its dataset, nothing else
-    assert project.jobs()[0] == {"collect": 1, "all": 1}
+    assert project.jobs()[0] == {"collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
     assert changed(before, project.stamps()) == ["datasets/composite1d/N1.zarr", "shards/composite1d/N1/shard1.zarr"]
 
 

@@ -72,12 +72,13 @@ def test_tiny_dag_under_slurm_equals_local_run(cluster, tmp_path):
     slurm, t_slurm = snakemake(tmp_path / "slurm", *SLURM_ARGS, "--jobs", str(CPUS))
     assert slurm.returncode == 0, slurm.stderr[-5000:] + cluster.log("slurmctld")[-2000:]
     TIMINGS.update(local_s=round(t_local, 1), slurm_s=round(t_slurm, 1))
-    print(f"\ntiny DAG (4 jobs) wall time: local executor {t_local:.1f} s, SLURM executor {t_slurm:.1f} s",
+    print(f"\ntiny DAG (6 jobs) wall time: local executor {t_local:.1f} s, SLURM executor {t_slurm:.1f} s",
           file=sys.stderr)
 
-    # every job went through sbatch: one SLURM job each for 2 x solve_shard, collect, figure_loading_paths
+    # every job went through sbatch: one SLURM job each for 2 x solve_shard, collect, figure_loading_paths,
+    # failure_summary and failures_table
     submitted = [line for line in slurm.stderr.splitlines() if "submitted with SLURM jobid" in line]
-    assert len(submitted) == 4, slurm.stderr[-3000:]
+    assert len(submitted) == 6, slurm.stderr[-3000:]
     for case in ("N2",):
         a = open_store(tmp_path / "local" / "results" / "datasets" / "composite1d" / f"{case}.zarr")
         b = open_store(tmp_path / "slurm" / "results" / "datasets" / "composite1d" / f"{case}.zarr")
