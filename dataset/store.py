@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -14,6 +15,8 @@ import numpy as np
 import xarray as xr
 
 from .contract import ContractError, failures, validate
+
+log = logging.getLogger("rno-factory")  # the logger dataset.jobs.job_logging sends to a job's log
 
 
 def dataset_path(results: str | os.PathLike, producer: str, case: str) -> Path:
@@ -60,14 +63,19 @@ def write_atomic(ds: xr.Dataset, path: str | os.PathLike, *, shard: bool = False
     return path
 
 
-def open_store(path: str | os.PathLike, *, shard: bool = False) -> xr.Dataset:
-    """Open and validate a store (loaded into memory)."""
+def open_metadata(path: str | os.PathLike) -> xr.Dataset:
+    """Open a store lazily: attributes and coordinates are read, array data only when touched; not validated
+    (every store was validated when written). For jobs that need a store's attrs or sizes, not its data."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no dataset at {path}")
     with _quiet_zarr():
-        ds = xr.open_zarr(path, consolidated=True, zarr_format=3).load()
-    return validate(ds, where=str(path), require_split=not shard)
+        return xr.open_zarr(path, consolidated=True, zarr_format=3)
+
+
+def open_store(path: str | os.PathLike, *, shard: bool = False) -> xr.Dataset:
+    """Open and validate a store (loaded into memory)."""
+    return validate(open_metadata(path).load(), where=str(path), require_split=not shard)
 
 
 def collect(shard_paths: Iterable[str | os.PathLike], out: str | os.PathLike, *, n_train: int, n_test: int) -> Path:
@@ -97,4 +105,9 @@ def collect(shard_paths: Iterable[str | os.PathLike], out: str | os.PathLike, *,
     ds["split"] = ("sample", split)
     ds.attrs.update(failures=json.dumps(failed), n_train=int(n_train), n_test=int(n_test),
                     shards=json.dumps([Path(p).name for p in shard_paths]))
-    return write_atomic(ds, out)
+    path = write_atomic(ds, out)
+    n_kept_train = int((split == "train").sum())
+    log.info("%s: %d samples (%d train, %d test), %d failed%s", path, ds.sizes["sample"], n_kept_train,
+             ds.sizes["sample"] - n_kept_train, len(failed),
+             "".join(f"\n  sample {f['sample']}: {f['reason']}" for f in failed))
+    return path

@@ -12,11 +12,11 @@ import os
 from pathlib import Path
 
 from dataset.contract import failures
-from dataset.store import open_store
+from dataset.store import open_metadata
 
 
 def case_summary(store) -> dict:
-    ds = open_store(store)
+    ds = open_metadata(store)
     n_train, n_test = int(ds.attrs.get("n_train", 0)), int(ds.attrs.get("n_test", 0))
     failed = failures(ds)
     return {
