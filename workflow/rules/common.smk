@@ -1,16 +1,20 @@
 # Shared helpers: config validation and resolution, result paths, wildcard constraints.
+import os
 import sys
 from pathlib import Path
 
 from dataset import config as dsconfig
 from dataset.case import canonical_json
 from dataset.shards import n_shards
+from dataset.store import dataset_path, shard_path
 
 try:
     dsconfig.validate_config(config)
 except dsconfig.ConfigError as err:
     sys.exit(f"rno-factory: {err}")
 
+# one spelling of the results folder for every rule, input function and job ("results/" == "./results" == "results")
+config["results"] = os.path.normpath(config["results"])
 RESULTS = config["results"]
 CASES = {(c.producer, c.name): c for c in dsconfig.cases(config)}
 
@@ -35,11 +39,11 @@ def shard_size(producer):
 def shard_files(wildcards):
     case = case_of(wildcards)
     size = shard_size(case.producer)
-    return [f"{RESULTS}/shards/{case.producer}/{case.name}/shard{i}.zarr" for i in range(n_shards(case.n_samples, size))]
+    return [str(shard_path(RESULTS, case.producer, case.name, i)) for i in range(n_shards(case.n_samples, size))]
 
 
 def dataset_file(producer, case):
-    return f"{RESULTS}/datasets/{producer}/{case}.zarr"
+    return str(dataset_path(RESULTS, producer, case))
 
 
 def all_datasets():
