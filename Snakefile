@@ -17,6 +17,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/learning.smk"
 include: "workflow/rules/laminate_learning.smk"
+include: "workflow/rules/polycrystal_learning.smk"
 
 
 rule all:

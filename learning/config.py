@@ -11,6 +11,7 @@ kept apart from the directly trained models of the same case: ModelKey.init = <c
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,20 @@ FIGURE_DEFAULTS = {
               "ae_cases": ["MH-EH", "M3-EH"], "latent": [1, 2, 3, 4, 5, 6, 7, 8], "ae_case": "M3-EH",
               "ae_latent": 4},
 }
+_K5 = list(range(5))
+FIGURE_DEFAULTS.update({
+    # Section 5.1: deviatoric and pressure RNOs vs k for the rate-hardening `cases` (b, c) and the strain-hardening
+    # `hardening_cases` (f, deviatoric); (a) training history of epochs_case; (d, e) a test path of paths_case
+    "fig07": {"producer": "polycrystal2d", "variant": "evp", "cases": ["PH", "P1", "P2", "P3"],
+              "hardening_cases": ["P3", "P4", "P5"], "k": _K5, "epochs_case": "PH", "paths_case": "PH",
+              "paths_k": 2},
+    # Section 5.2: (a) error vs k, (b) error vs training-set size at size_k, (c, d) a test path at paths_k
+    "fig08": {"producer": "taylor_mg", "variant": "evp", "case": "MG", "k": list(range(11)), "size_k": 5,
+              "train_sizes": [100, 300, 600, 1200], "paths_k": 5},
+    "fig10b": {"producer": "taylor_mg", "case": "MG", "k": 5},
+})
+#: Figures of test error vs test resolution (evp and ve models of one case): Figure 10 (a) and (b).
+RESOLUTION_FIGURES = ("fig10a", "fig10b")
 #: Figures whose RNO panels compare direct training with transfer learning from spec["reference"].
 TRANSFER_FIGURES = ("fig03", "fig06")
 #: Producers whose datasets carry the micro variables of the internal-variable study (learning.study1d).
@@ -52,18 +67,23 @@ INTERNAL_STUDY_PRODUCERS = ("composite1d",)
 
 @dataclass(frozen=True, order=True)
 class ModelKey:
-    """One trained model: results/models/<producer>/<case>/<variant>-k<k>/."""
+    """One trained model: results/models/<producer>/<case>/<name>/ (ModelKey.name)."""
 
     producer: str
     case: str
     variant: str
     k: int
     init: str = ""  # source case of a tagged transfer-learned model ("A <- B": init = B), "" otherwise
+    target: str = "stress"  # what the RNO returns: stress, deviatoric or pressure (Section 5.1)
+    train_size: int = 0  # trained on the first train_size trajectories of the split (Fig. 8b); 0: all
 
     @property
     def name(self) -> str:
-        """The model's folder name: <variant>-k<k>, or <variant>-k<k>-from-<init> for a tagged transfer."""
-        return f"{self.variant}-k{self.k}" + (f"-from-{self.init}" if self.init else "")
+        """The model's folder name: <variant>[-<target>]-k<k>[-n<train_size>][-from-<init>], the target left out
+        when it is the stress, the size when it is all, the source unless tagged (e.g. evp-k1, evp-deviatoric-k2,
+        evp-k5-n100, evp-k3-from-MH)."""
+        return (self.variant + (f"-{self.target}" if self.target != "stress" else "") + f"-k{self.k}"
+                + (f"-n{self.train_size}" if self.train_size else "") + (f"-from-{self.init}" if self.init else ""))
 
     def path(self, results: str | Path) -> Path:
         return model_dir(results, self.producer, self.case, self.variant, self.k).with_name(self.name)
@@ -72,15 +92,16 @@ class ModelKey:
         return f"{self.producer}/{self.case}/{self.name}"
 
 
-MODEL_NAME = re.compile(r"^(evp|ve)-k(\d+)(?:-from-([A-Za-z0-9_-]+))?$")
+MODEL_NAME = re.compile(r"^(evp|ve)(?:-(deviatoric|pressure))?-k(\d+)(?:-n([1-9]\d*))?(?:-from-([A-Za-z0-9_-]+))?$")
 
 
 def parse_model(producer: str, case: str, name: str) -> ModelKey:
     """The ModelKey of folder ``name`` (ModelKey.name) of a producer's case; ValueError if malformed."""
     match = MODEL_NAME.match(name)
     if match is None:
-        raise ValueError(f"not a model name: {name!r} (expected <variant>-k<k>[-from-<case>])")
-    return ModelKey(producer, case, match[1], int(match[2]), match[3] or "")
+        raise ValueError(f"not a model name: {name!r} (expected <variant>[-<target>]-k<k>[-n<size>][-from-<case>])")
+    return ModelKey(producer, case, match[1], int(match[3]), match[5] or "", match[2] or "stress",
+                    int(match[4] or 0))
 
 
 def section(config: Mapping[str, Any]) -> dict:
@@ -94,22 +115,23 @@ def _resolved(config: Mapping[str, Any]) -> dict[ModelKey, tuple[TrainSettings, 
     out: dict[ModelKey, tuple[TrainSettings, str | None, str]] = {}
     for name, study in learn["studies"].items():
         merged = deep_merge(learn["defaults"], study.get("overrides", {}))
-        for case in study["cases"]:
-            for variant in study["variants"]:
-                for k in study["k"]:
-                    key = ModelKey(study["producer"], case, variant, int(k),
-                                   study["init_from"] if study.get("tagged") else "")
-                    where = f"learning.studies.{name}"
-                    try:
-                        settings = TrainSettings.from_dict({**copy.deepcopy(merged), "variant": variant,
-                                                            "k": int(k), "train_steps": learn["train_steps"]})
-                    except ValueError as err:
-                        raise ConfigError(f"config key {where}: {err}") from None
-                    entry = (settings, study.get("init_from"), name)
-                    if key in out and out[key][:2] != entry[:2]:
-                        raise ConfigError(f"config key {where}: model {key} is also in study {out[key][2]!r} "
-                                          "with other settings or init_from")
-                    out.setdefault(key, entry)
+        where = f"learning.studies.{name}"
+        for case, variant, k, target, size in itertools.product(
+                study["cases"], study["variants"], study["k"], study.get("targets", ["stress"]),
+                study.get("train_sizes", [0])):
+            key = ModelKey(study["producer"], case, variant, int(k), study["init_from"] if study.get("tagged") else "",
+                           target, int(size or 0))
+            try:
+                settings = TrainSettings.from_dict({**copy.deepcopy(merged), "variant": variant, "k": int(k),
+                                                    "target": target, "train_size": int(size) or None,
+                                                    "train_steps": learn["train_steps"]})
+            except ValueError as err:
+                raise ConfigError(f"config key {where}: {err}") from None
+            entry = (settings, study.get("init_from"), name)
+            if key in out and out[key][:2] != entry[:2]:
+                raise ConfigError(f"config key {where}: model {key} is also in study {out[key][2]!r} "
+                                  "with other settings or init_from")
+            out.setdefault(key, entry)
     return out
 
 
@@ -125,17 +147,27 @@ def settings(config: Mapping[str, Any], key: ModelKey) -> TrainSettings:
         raise ConfigError(f"no model {key} in learning.studies") from None
 
 
+def test_steps(config: Mapping[str, Any], key: ModelKey) -> list[int]:
+    """Test resolutions of a model's error-table rows: its study's test_steps, else learning.test_steps."""
+    learn = section(config)
+    try:
+        study = learn["studies"][_resolved(config)[key][2]]
+    except KeyError:
+        raise ConfigError(f"no model {key} in learning.studies") from None
+    return [int(n) for n in study.get("test_steps", learn["test_steps"])]
+
+
 def init_from(config: Mapping[str, Any], key: ModelKey) -> ModelKey | None:
     """The model a key's training starts from (transfer learning), or None. A tagged study starts from the
     untagged model of its init_from case (which may itself be transfer-learned)."""
     case = _resolved(config)[key][1]
-    return None if case is None else ModelKey(key.producer, case, key.variant, key.k)
+    return None if case is None else ModelKey(key.producer, case, key.variant, key.k, "", key.target, key.train_size)
 
 
 def internal_models(config: Mapping[str, Any]) -> list[ModelKey]:
     """Models of the internal-variable study: "evp", k = 1, producers with micro eps_p."""
     return [m for m in models(config) if m.producer in INTERNAL_STUDY_PRODUCERS and m.variant == "evp"
-            and m.k == 1 and not m.init]
+            and m.k == 1 and not m.init and m.target == "stress" and not m.train_size]
 
 
 def figures(config: Mapping[str, Any]) -> dict[str, dict]:
@@ -149,8 +181,22 @@ def figure_models(config: Mapping[str, Any], name: str) -> list[ModelKey]:
     p = spec["producer"]
     if name == "fig01":
         return [ModelKey(p, spec["paths_case"], spec["variant"], 1), ModelKey(p, spec["internal_case"], "evp", 1)]
-    if name == "fig10a":
+    if name in RESOLUTION_FIGURES:
         return [ModelKey(p, spec["case"], v, int(spec["k"])) for v in ("evp", "ve")]
+    if name == "fig07":
+        v = spec["variant"]
+        keys = {ModelKey(p, c, v, int(k), target=t) for c in spec["cases"] for k in spec["k"]
+                for t in ("deviatoric", "pressure")}
+        keys |= {ModelKey(p, c, v, int(k), target="deviatoric") for c in spec["hardening_cases"] for k in spec["k"]}
+        keys |= {ModelKey(p, spec["epochs_case"], v, int(k), target="deviatoric") for k in spec["k"]}
+        keys.add(ModelKey(p, spec["paths_case"], v, int(spec["paths_k"]), target="deviatoric"))
+        return sorted(keys)
+    if name == "fig08":
+        v, case = spec["variant"], spec["case"]
+        keys = {ModelKey(p, case, v, int(k)) for k in spec["k"]}
+        keys |= {ModelKey(p, case, v, int(spec["size_k"]), train_size=int(n)) for n in spec["train_sizes"]}
+        keys |= {ModelKey(p, case, v, int(spec["size_k"])), ModelKey(p, case, v, int(spec["paths_k"]))}
+        return sorted(keys)
     if name in TRANSFER_FIGURES:
         v, ref = spec["variant"], spec["reference"]
         keys = [ModelKey(p, ref, v, int(k)) for k in spec["k"]]
@@ -206,8 +252,13 @@ def check(config: Mapping[str, Any]) -> None:
         for case in study["cases"] + ([study["init_from"]] if "init_from" in study else []):
             if case not in producers[study["producer"]]["cases"]:
                 raise ConfigError(f"{where}: no case {case!r} under producers.{study['producer']}.cases")
-            n_steps = int(resolve_case(config, study["producer"], case).loading["n_steps"])
-            for steps in [learn["train_steps"], *learn["test_steps"]]:
+            resolved_case = resolve_case(config, study["producer"], case)
+            n_steps = int(resolved_case.loading["n_steps"])
+            too_big = [n for n in study.get("train_sizes", []) if int(n) > resolved_case.n_train]
+            if too_big:
+                raise ConfigError(f"{where}.train_sizes: {too_big} exceed case {case}'s n_train = "
+                                  f"{resolved_case.n_train}")
+            for steps in [learn["train_steps"], *study.get("test_steps", learn["test_steps"])]:
                 if n_steps % int(steps):
                     raise ConfigError(f"{where}: case {case} has {n_steps} steps, which {steps} steps (train_steps "
                                       "or test_steps) do not divide")

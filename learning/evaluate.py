@@ -1,8 +1,10 @@
 """Test errors of trained models (eq. 16) and the table results/tables/rno_errors.csv.
 
-One row per (model, test resolution): producer, case, variant, k, init_from, train_steps, test_steps, error, where
-init_from is the source case of a tagged transfer-learned model ("" for the others) and error is the mean of
-eq. (16) over the test split, the test data down-sampled from the stored grid by striding.
+One row per (model, test resolution): producer, case, variant, target, k, train_size, init_from, train_steps,
+test_steps, error, where target is what the model learns (stress, deviatoric or pressure), train_size the number
+of training trajectories it saw (0: the whole split), init_from the source case of a tagged transfer-learned model
+("" for the others) and error the mean of eq. (16) over the test split, the test data down-sampled from the stored
+grid by striding.
 """
 from __future__ import annotations
 
@@ -17,17 +19,20 @@ from .data import trajectories
 from .rno import RNO
 from .train import evaluate_error
 
-COLUMNS = ["producer", "case", "variant", "k", "init_from", "train_steps", "test_steps", "error"]
+COLUMNS = ["producer", "case", "variant", "target", "k", "train_size", "init_from", "train_steps", "test_steps",
+           "error"]
 SORT = COLUMNS[:-1]
 FLOAT_FORMAT = "%.6e"
 
 
 def error_rows(model: RNO, ds: xr.Dataset, *, train_steps: int, test_steps: Sequence[int],
-               init_from: str = "") -> pd.DataFrame:
-    """The model's mean test error at each resolution in ``test_steps`` (rows sorted like the table)."""
-    rows = [{"producer": ds.attrs["producer"], "case": ds.attrs["case"], "variant": model.variant, "k": model.k,
-             "init_from": init_from, "train_steps": int(train_steps), "test_steps": int(n),
-             "error": float(evaluate_error(model, trajectories(ds, "test", int(n))).mean())}
+               init_from: str = "", train_size: int = 0) -> pd.DataFrame:
+    """The model's mean test error on its target at each resolution in ``test_steps`` (rows sorted like the
+    table)."""
+    rows = [{"producer": ds.attrs["producer"], "case": ds.attrs["case"], "variant": model.variant,
+             "target": model.target, "k": model.k, "train_size": int(train_size), "init_from": init_from,
+             "train_steps": int(train_steps), "test_steps": int(n),
+             "error": float(evaluate_error(model, trajectories(ds, "test", int(n), model.target)).mean())}
             for n in sorted(set(int(n) for n in test_steps))]
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -44,7 +49,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """A table written by write_table; an empty init_from (a directly trained model) reads as ""."""
-    df = pd.read_csv(path, dtype={"producer": str, "case": str, "variant": str, "init_from": str})
+    df = pd.read_csv(path, dtype={"producer": str, "case": str, "variant": str, "target": str, "init_from": str})
     if "init_from" in df.columns:
         df["init_from"] = df["init_from"].fillna("")
     return df

@@ -1,4 +1,4 @@
-"""The paper's Figures 1 and 10(a) from trained models, their datasets and the error table (PNG and PDF)."""
+"""The paper's Figures 1 and 10 (a), (b) from trained models, their datasets and the error table (PNG and PDF)."""
 from __future__ import annotations
 
 import os
@@ -23,10 +23,14 @@ THEORY = "#8b0000"  # dark red: exact effective law (paper Fig. 1e-f)
 
 
 def _direct(errors: pd.DataFrame) -> pd.Series:
-    """Rows of directly trained models (init_from empty or absent), not the tagged transfer-learned ones."""
-    if "init_from" not in errors.columns:
-        return pd.Series(True, index=errors.index)
-    return errors["init_from"].fillna("") == ""
+    """Rows of models trained directly on the whole training split: not the tagged transfer-learned ones
+    (init_from set) nor those of a training-set-size study (train_size > 0)."""
+    keep = pd.Series(True, index=errors.index)
+    if "init_from" in errors.columns:
+        keep &= errors["init_from"].fillna("") == ""
+    if "train_size" in errors.columns:
+        keep &= errors["train_size"].fillna(0) == 0
+    return keep
 
 
 def _panel_label(ax, letter: str) -> None:
@@ -107,17 +111,20 @@ def _cmap(n: int) -> list:
     return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))]
 
 
-def fig10a(errors: pd.DataFrame, *, producer: str, case: str, k: int, train_steps: int,
-           stem: str | os.PathLike) -> list[Path]:
-    """Figure 10(a): mean test error vs test resolution of the "evp" and "ve" RNOs trained at ``train_steps``."""
+def fig10_resolution(errors: pd.DataFrame, *, producer: str, case: str, k: int, train_steps: int,
+                     stem: str | os.PathLike) -> list[Path]:
+    """Figure 10 (a) or (b): mean test error vs test resolution of the "evp" and "ve" RNOs (stress target, whole
+    training split) of one case trained at ``train_steps``."""
     fig, ax = figure(figsize=(4.8, 3.6), layout="constrained")
     rows = errors[(errors["producer"] == producer) & (errors["case"] == case) & (errors["k"] == k)
                   & _direct(errors)
                   & (errors["train_steps"] == train_steps)]
+    if "target" in rows.columns:
+        rows = rows[rows["target"] == "stress"]
     for variant, label, marker in (("evp", "E-VP (eq. 2)", "o"), ("ve", "VE (eq. 7)", "s")):
         r = rows[rows["variant"] == variant].sort_values("test_steps")
         if len(r) == 0:
-            raise ValueError(f"fig10a: no rows for {producer}/{case}/{variant}-k{k} trained at {train_steps} steps")
+            raise ValueError(f"fig10: no rows for {producer}/{case}/{variant}-k{k} trained at {train_steps} steps")
         ax.loglog(r["test_steps"], r["error"], marker=marker, lw=1.2, ms=5, label=label)
     steps = sorted(set(int(n) for n in rows["test_steps"]))
     ax.set_xticks(steps, [str(n) for n in steps])

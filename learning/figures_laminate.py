@@ -39,7 +39,8 @@ def _colors(n: int) -> list:
 
 
 def _errors(errors: pd.DataFrame, producer: str, variant: str, train_steps: int) -> pd.DataFrame:
-    e = errors[(errors["producer"] == producer) & (errors["variant"] == variant)
+    e = errors[(errors["producer"] == producer) & (errors["variant"] == variant) & (errors["target"] == "stress")
+               & (errors["train_size"] == 0)
                & (errors["train_steps"] == train_steps) & (errors["test_steps"] == train_steps)].copy()
     e["init_from"] = e["init_from"].fillna("") if "init_from" in e else ""
     return e

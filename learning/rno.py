@@ -8,7 +8,8 @@ Discretised by forward Euler on any grid t_0 = 0 < t_1 < ... < t_N (eq. 3), with
     stress^n = f(x^n, (x^n - x^(n-1)) / dt_n, xi^n)  variant "ve"   (eq. 7, backward-difference rate)
 
 x is the vector of independent components (i <= j, row-major: learning.data.component_names) of the input
-(strain or F), stress the same components of the Cauchy stress in MPa, time in s. t_scale (s, the duration of the
+(strain or F), stress the same components of the model's target in MPa (``target``: the Cauchy stress, its
+deviatoric part, or the pressure p = -tr(stress)/d as one component; paper Section 5.1, eq. 28), time in s. t_scale (s, the duration of the
 training paths) makes g's output O(1): g / t_scale is the rate of eq. (3) in 1/s, a fixed change of units of g.
 
 Optional sub-stepping (max_dt > 0, not in the paper): xi advances by m Euler steps of dt_n / m <= max_dt with x
@@ -30,6 +31,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from .settings import TARGETS  # what f returns: learning.data.target_components
+
 VARIANTS = ("evp", "ve")
 
 
@@ -45,39 +48,46 @@ class MLP(nn.Sequential):
 
 
 class RNO(nn.Module):
-    """RNO with ``k`` internal variables for ``n_comp`` input/stress components (eqs. 2-3, 7).
+    """RNO with ``k`` internal variables for ``n_comp`` input components (eqs. 2-3, 7).
 
-    f: [x, (dx/dt for "ve"), xi] -> stress; g: [x, xi] -> dxi/dt (no layers when k = 0: no memory).
+    f: [x, (dx/dt for "ve"), xi] -> target; g: [x, xi] -> dxi/dt (no layers when k = 0: no memory).
     ``hidden`` sets the widths of f's hidden layers, ``hidden_g`` those of g (default: the same).
+    ``target`` (TARGETS) says what f returns: n_comp stress or deviatoric-stress components, or 1 pressure.
     """
 
     variant: str
+    target: str
     k: int
     n_comp: int
+    n_out: int
     max_dt: float
 
     def __init__(self, n_comp: int, k: int, variant: str = "evp", hidden: Sequence[int] = (100, 100, 100, 100),
-                 hidden_g: Optional[Sequence[int]] = None, max_dt: float = 0.0):
+                 hidden_g: Optional[Sequence[int]] = None, max_dt: float = 0.0, target: str = "stress"):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
         if k < 0 or n_comp < 1 or not max_dt >= 0:
             raise ValueError(f"need k >= 0, n_comp >= 1, max_dt >= 0, got k={k}, n_comp={n_comp}, max_dt={max_dt}")
-        self.variant, self.k, self.n_comp, self.max_dt = variant, int(k), int(n_comp), float(max_dt)
+        self.variant, self.target, self.k, self.n_comp, self.max_dt = variant, target, int(k), int(n_comp), \
+            float(max_dt)
+        self.n_out = 1 if target == "pressure" else self.n_comp
         self.hidden = [int(h) for h in hidden]
         self.hidden_g = [int(h) for h in (hidden if hidden_g is None else hidden_g)]
         n_rate = n_comp if variant == "ve" else 0
-        self.f = MLP(n_comp + n_rate + k, self.hidden, n_comp)
+        self.f = MLP(n_comp + n_rate + k, self.hidden, self.n_out)
         self.g = MLP(n_comp + k, self.hidden_g, k) if k > 0 else nn.Sequential()
-        for name in ("x", "rate", "stress"):
-            self.register_buffer(f"{name}_mean", torch.zeros(n_comp))
-            self.register_buffer(f"{name}_std", torch.ones(n_comp))
+        for name, n in (("x", n_comp), ("rate", n_comp), ("stress", self.n_out)):
+            self.register_buffer(f"{name}_mean", torch.zeros(n))
+            self.register_buffer(f"{name}_std", torch.ones(n))
         self.register_buffer("t_scale", torch.ones(()))
 
     def spec(self) -> dict:
         """Constructor arguments: RNO(**model.spec()) builds an untrained twin."""
         return {"n_comp": self.n_comp, "k": self.k, "variant": self.variant, "hidden": list(self.hidden),
-                "hidden_g": list(self.hidden_g), "max_dt": self.max_dt}
+                "hidden_g": list(self.hidden_g), "max_dt": self.max_dt, "target": self.target}
 
     def init_weights(self, generator: torch.Generator) -> None:
         """LeCun-normal weights and zero biases, the initialisation SELU networks are designed for."""
@@ -121,7 +131,7 @@ class RNO(nn.Module):
 
     @torch.jit.export
     def step(self, x: Tensor, xi_prev: Tensor, dt: Tensor, x_prev: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
-        """Material-point update (eq. 3) over a batch: (stress^n (B, n_comp) MPa, xi^n (B, k)).
+        """Material-point update (eq. 3) over a batch: (target^n (B, n_out) MPa, xi^n (B, k)).
 
         x: x^n (B, n_comp); xi_prev: xi^(n-1) (B, k); dt: t_n - t_(n-1) in s, scalar or (B,);
         x_prev: x^(n-1), used by "ve" for the rate (x^n - x^(n-1)) / dt and by sub-steps (max_dt > 0) to interpolate
@@ -140,7 +150,7 @@ class RNO(nn.Module):
     def rollout(self, x: Tensor, time: Tensor) -> tuple[Tensor, Tensor]:
         """Run eq. (3) along trajectories x (B, N+1, n_comp) on ``time`` (N+1,) or (B, N+1) in s, time[0] = 0.
 
-        Returns stress (B, N+1, n_comp) in MPa and xi (B, N+1, k). One call of f and of g per time step.
+        Returns the target (B, N+1, n_out) in MPa and xi (B, N+1, k). One call of f and of g per time step.
         """
         z = (x - self.x_mean) / self.x_std
         dt = time[..., 1:] - time[..., :-1]
@@ -158,7 +168,7 @@ class RNO(nn.Module):
         return torch.stack(stresses, dim=1), torch.stack(xis, dim=1)
 
     def forward(self, x: Tensor, time: Tensor) -> Tensor:
-        """Stress trajectories (B, N+1, n_comp) in MPa for inputs x (B, N+1, n_comp) on ``time`` (s)."""
+        """Target trajectories (B, N+1, n_out) in MPa for inputs x (B, N+1, n_comp) on ``time`` (s)."""
         return self.rollout(x, time)[0]
 
     @torch.jit.export
@@ -173,7 +183,7 @@ class RNO(nn.Module):
 def fit_normalisation(model: RNO, x: Tensor, stress: Tensor, time: Tensor) -> RNO:
     """Set the model's normalisation buffers from training trajectories (in place; returns the model).
 
-    x, stress: (S, N+1, n_comp) in physical units on ``time`` (N+1,) s. Means and standard deviations are per
+    x (S, N+1, n_comp), stress (S, N+1, n_out): the target, in physical units on ``time`` (N+1,) s. Means and standard deviations are per
     component over all samples and times (a zero spread becomes 1); rates are the backward differences of x on this
     grid (the training resolution); t_scale is the paths' duration time[-1] - time[0].
     """

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 SCHEDULES = ("constant", "step", "cosine")
+TARGETS = ("stress", "deviatoric", "pressure")  # the RNO's output (learning.data.target_components)
 
 
 @dataclass
@@ -15,6 +16,7 @@ class TrainSettings:
     """Everything that determines a trained model besides its data (units: lr per step of Adam, epochs)."""
 
     variant: str = "evp"  # "evp" (eq. 2) or "ve" (eq. 7)
+    target: str = "stress"  # what f returns: "stress", "deviatoric" or "pressure" (Section 5.1, eq. 28)
     k: int = 1  # number of internal variables, >= 0
     hidden: list[int] = field(default_factory=lambda: [100, 100, 100, 100])  # widths of f's hidden layers
     hidden_g: list[int] | None = None  # widths of g's hidden layers (None: as f)
@@ -26,6 +28,7 @@ class TrainSettings:
     weight_decay: float = 0.0  # Adam's L2 penalty
     clip_grad_norm: float | None = None  # max global gradient norm (None: no clipping)
     train_steps: int = 200  # time steps of the training trajectories (striding the data's grid)
+    train_size: int | None = None  # train on the first train_size trajectories of the split (None: all; Fig. 8b)
     seed: int = 0  # weights' initialisation and mini-batch order
     checkpoint_every: int = 50  # epochs between checkpoints (0: none)
     eval_every: int = 10  # epochs between test-error evaluations at the training resolution (0: none)
@@ -37,6 +40,10 @@ class TrainSettings:
         problems = []
         if self.variant not in ("evp", "ve"):
             problems.append(f"variant must be 'evp' or 've', got {self.variant!r}")
+        if self.target not in TARGETS:
+            problems.append(f"target must be one of {TARGETS}, got {self.target!r}")
+        if self.train_size is not None and self.train_size < 1:
+            problems.append(f"train_size must be >= 1 or None, got {self.train_size}")
         if self.k < 0:
             problems.append(f"k must be >= 0, got {self.k}")
         for name in ("epochs", "batch_size", "train_steps"):

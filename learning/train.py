@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .data import Trajectories, component_weights
+from .data import Trajectories
 from .loss import relative_l2
 from .rno import RNO, fit_normalisation
 from .settings import TrainSettings
@@ -36,7 +36,8 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 def build_model(settings: TrainSettings, n_comp: int) -> RNO:
     """An untrained RNO with LeCun-normal weights drawn from settings.seed."""
-    model = RNO(n_comp, settings.k, settings.variant, settings.hidden, settings.hidden_g, settings.max_dt or 0.0)
+    model = RNO(n_comp, settings.k, settings.variant, settings.hidden, settings.hidden_g, settings.max_dt or 0.0,
+                settings.target)
     model.init_weights(torch.Generator().manual_seed(settings.seed))
     return model
 
@@ -85,7 +86,9 @@ def evaluate_error(model: RNO, data: Trajectories, device: torch.device | str = 
                    batch_size: int = 1000) -> np.ndarray:
     """eq. (16) per trajectory of ``data`` (S,), computed in float64 from the model's float32 stress."""
     x, stress, time = data.tensors(device, DTYPE)
-    weights = torch.as_tensor(component_weights(data.d), dtype=torch.float64, device=device)
+    if data.target != model.target:
+        raise ValueError(f"the model predicts {model.target!r}, the data hold {data.target!r}")
+    weights = torch.as_tensor(data.weights, dtype=torch.float64, device=device)
     out = []
     with torch.no_grad():
         for i in range(0, x.shape[0], batch_size):
@@ -109,6 +112,8 @@ def fit(train: Trajectories, settings: TrainSettings, *, test: Trajectories | No
     dev = resolve_device(device)
     if dev.type == "cuda":  # read when cuBLAS starts: set before the first CUDA matmul
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if train.target != settings.target:
+        raise ValueError(f"settings.target is {settings.target!r}, the training data hold {train.target!r}")
     model = build_model(settings, train.x.shape[-1])
     init_state = None
     if init_from is not None:
@@ -122,7 +127,7 @@ def fit(train: Trajectories, settings: TrainSettings, *, test: Trajectories | No
         fit_normalisation(model, x, stress, time)
     model.to(dev)
     x, stress, time = x.to(dev), stress.to(dev), time.to(dev)
-    weights = torch.as_tensor(component_weights(train.d), dtype=DTYPE, device=dev)
+    weights = torch.as_tensor(train.weights, dtype=DTYPE, device=dev)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = make_scheduler(optimizer, settings)

@@ -121,3 +121,30 @@ def laminate_figure_inputs(config: Mapping[str, Any], name: str) -> dict[str, st
         out["model"] = model_file(config, key)
         out["decoder"] = micro_decoder_file(config, key)
     return out
+
+
+# ------------------------------------------------------------------ polycrystal figures (workflow/rules/polycrystal_learning.smk)
+def polycrystal_figure_inputs(config: Mapping[str, Any], name: str) -> dict:
+    """Inputs of Figures 7 and 8: the error table, a dataset and a model for the path panels and, for Figure 7,
+    the training histories of the deviatoric models of epochs_case (ordered as history_ks)."""
+    spec = lconfig.figures(config)[name]
+    p, r = spec["producer"], results(config)
+    target = "deviatoric" if name == "fig07" else "stress"
+    paths = lconfig.ModelKey(p, spec["paths_case"] if name == "fig07" else spec["case"], spec["variant"],
+                             int(spec["paths_k"]), target=target)
+    out: dict = {"errors": f"{r}/tables/rno_errors.csv", "ds_paths": dataset(config, p, paths.case),
+                 "model_paths": model_file(config, paths)}
+    if name == "fig07":
+        out["histories"] = [model_file(config, key, "history.json") for key in _history_models(config)]
+    return out
+
+
+def _history_models(config: Mapping[str, Any]) -> list[lconfig.ModelKey]:
+    spec = lconfig.figures(config)["fig07"]
+    return [lconfig.ModelKey(spec["producer"], spec["epochs_case"], spec["variant"], int(k), target="deviatoric")
+            for k in sorted(int(k) for k in spec["k"])]
+
+
+def history_ks(config: Mapping[str, Any]) -> list[int]:
+    """k of each entry of Figure 7's ``histories`` input, in order."""
+    return [key.k for key in _history_models(config)]

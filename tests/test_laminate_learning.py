@@ -109,7 +109,8 @@ def test_figures_3_to_6_are_written_and_deterministic(tmp_path):
     ds = micro_dataset(n=14, n_time=21)
     tiny = TrainSettings(k=2, hidden=[8], epochs=1, batch_size=4, train_steps=20, eval_every=0, checkpoint_every=0)
     rno, _ = fit(micro_data(ds, "train").traj, tiny, device="cpu")
-    rows = [{"producer": "laminate", "case": c, "variant": "evp", "k": k, "init_from": i, "train_steps": 20,
+    rows = [{"producer": "laminate", "case": c, "variant": "evp", "target": "stress", "k": k, "train_size": 0,
+             "init_from": i, "train_steps": 20,
              "test_steps": 20, "error": 0.1 / (k + 1) + (0.01 if i else 0)}
             for c, i in (("MH", ""), ("M3", ""), ("M3", "MH")) for k in (0, 1, 2)]
     errors = pd.DataFrame(rows, columns=COLUMNS)

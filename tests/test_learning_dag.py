@@ -45,8 +45,9 @@ def test_figures_target_builds_tables_and_figures(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = tmp_path / "results"
     errors = pd.read_csv(results / "tables" / "rno_errors.csv")
-    assert list(errors.columns) == ["producer", "case", "variant", "k", "init_from", "train_steps", "test_steps",
-                                     "error"]
+    assert list(errors.columns) == ["producer", "case", "variant", "target", "k", "train_size", "init_from",
+                                     "train_steps", "test_steps", "error"]
+    assert set(errors["target"]) == {"stress"} and (errors["train_size"] == 0).all()
     assert len(errors) == 3 * 3 and set(errors["variant"]) == {"evp", "ve"}
     assert errors["error"].between(0, 10).all()
     internal = pd.read_csv(results / "tables" / "rno_internal.csv")

@@ -14,7 +14,7 @@ from fullfield.composite1d import make_case, solve
 from learning import artifacts, load
 from learning.data import trajectories
 from learning.evaluate import COLUMNS, concat_tables, error_rows, read_table, write_table
-from learning.figures import fig01, fig10a
+from learning.figures import fig01, fig10_resolution
 from learning.rno import fit_normalisation
 from learning.settings import TrainSettings
 from learning.study1d import affine_fit, internal_variable_study
@@ -192,8 +192,8 @@ def test_figures_are_written_and_deterministic(trained, ds1, ds2, tmp_path):
         for k, err in ((0, 0.3), (1, 0.02 * n), (2, 0.019 * n)):
             for steps in (25, 50, 100):
                 for variant in ("evp", "ve"):
-                    rows.append({"producer": "composite1d", "case": case, "variant": variant, "k": k,
-                                 "train_steps": STEPS, "test_steps": steps,
+                    rows.append({"producer": "composite1d", "case": case, "variant": variant, "target": "stress",
+                                 "k": k, "train_size": 0, "init_from": "", "train_steps": STEPS, "test_steps": steps,
                                  "error": err * (1 if variant == "evp" else steps / STEPS + STEPS / steps)})
     errors = pd.DataFrame(rows, columns=COLUMNS)
     common = dict(ds_paths=ds2, model_paths=model, ds_internal=ds2, model_internal=model, errors=errors,
@@ -203,7 +203,7 @@ def test_figures_are_written_and_deterministic(trained, ds1, ds2, tmp_path):
     assert [p.suffix for p in a] == [".png", ".pdf"]
     for p, q in zip(a, b):
         assert p.stat().st_size > 10_000 and p.read_bytes() == q.read_bytes()
-    c = fig10a(errors, producer="composite1d", case="N2", k=1, train_steps=STEPS, stem=tmp_path / "fig10a")
+    c = fig10_resolution(errors, producer="composite1d", case="N2", k=1, train_steps=STEPS, stem=tmp_path / "fig10a")
     assert all(p.exists() for p in c)
     with pytest.raises(ValueError, match="no rows"):
-        fig10a(errors, producer="composite1d", case="N9", k=1, train_steps=STEPS, stem=tmp_path / "x")
+        fig10_resolution(errors, producer="composite1d", case="N9", k=1, train_steps=STEPS, stem=tmp_path / "x")

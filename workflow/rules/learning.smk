@@ -1,4 +1,4 @@
-# RNO training service: train -> evaluate -> tables -> the paper's Figures 1 and 10(a) (docs/learning.md).
+# RNO training service: train -> evaluate -> tables -> the paper's Figures 1 and 10 (docs/learning.md).
 # Models: results/models/<producer>/<case>/<variant>-k<k>/; the learning section of the config says which.
 # File names come from learning/workflow.py; LEARNING_TARGETS is everything this section asks for.
 from learning import config as lconfig
@@ -10,14 +10,14 @@ except dsconfig.ConfigError as err:
     sys.exit(f"rno-factory: {err}")
 
 LEARN = lconfig.section(config)
-MODEL_DIR = f"{RESULTS}/models/{{producer}}/{{case}}/{{model}}"  # model: <variant>-k<k>[-from-<case>]
+MODEL_DIR = f"{RESULTS}/models/{{producer}}/{{case}}/{{model}}"  # model: lconfig.ModelKey.name
 LEARNING_TARGETS = lflow.targets(config)
 
 
 wildcard_constraints:
     variant=r"evp|ve",
     k=r"\d+",
-    model=r"(evp|ve)-k\d+(-from-[A-Za-z0-9_-]+)?",
+    model=lconfig.MODEL_NAME.pattern.strip("^$"),
 
 
 rule train:
@@ -52,8 +52,9 @@ rule evaluate:
         f"{RESULTS}/tables/rno_errors/{{producer}}/{{case}}/{{model}}.csv",
     params:
         init_from=lambda w: lflow.model_key(config, w).init,
+        train_size=lambda w: lflow.model_key(config, w).train_size,
         train_steps=LEARN["train_steps"],
-        test_steps=LEARN["test_steps"],
+        test_steps=lambda w: lconfig.test_steps(config, lflow.model_key(config, w)),
     conda:
         "../../envs/rno-factory.yml"
     log:
@@ -137,23 +138,27 @@ rule fig01:
         "../scripts/fig01.py"
 
 
-rule fig10a:
-    """Figure 10(a): test error vs test resolution of the evp and ve RNOs trained at train_steps."""
-    input:
-        errors=f"{RESULTS}/tables/rno_errors.csv",
-    output:
-        report(figure_files("fig10a")[0], caption="../report/fig10a.rst", category="Paper figures"),
-        figure_files("fig10a")[1],
-        provenance=provenance_file("fig10a"),
-    params:
-        spec=lambda w: lconfig.figures(config)["fig10a"],
-        train_steps=LEARN["train_steps"],
-    conda:
-        "../../envs/rno-factory.yml"
-    log:
-        f"{RESULTS}/logs/fig10a.log",
-    script:
-        "../scripts/fig10a.py"
+# Figure 10: test error vs test resolution of the evp and ve models, (a) 1D composite, (b) Taylor magnesium.
+for _name in lconfig.RESOLUTION_FIGURES:
+
+    rule:
+        name:
+            _name
+        input:
+            errors=f"{RESULTS}/tables/rno_errors.csv",
+        output:
+            report(figure_files(_name)[0], caption=f"../report/{_name}.rst", category="Paper figures"),
+            figure_files(_name)[1],
+            provenance=provenance_file(_name),
+        params:
+            spec=lambda w, name=_name: lconfig.figures(config)[name],
+            train_steps=LEARN["train_steps"],
+        conda:
+            "../../envs/rno-factory.yml"
+        log:
+            f"{RESULTS}/logs/{_name}.log",
+        script:
+            "../scripts/fig10.py"
 
 
 rule figures:

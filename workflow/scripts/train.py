@@ -16,8 +16,8 @@ with job_logging(sm.log[0]) as log:
     key = lconfig.parse_model(sm.wildcards.producer, sm.wildcards.case, sm.wildcards.model)
     settings = lconfig.settings(sm.config, key)
     ds = open_store(sm.input.dataset)
-    train = trajectories(ds, "train", settings.train_steps)
-    test = trajectories(ds, "test", settings.train_steps)
+    train = trajectories(ds, "train", settings.train_steps, settings.target, settings.train_size)
+    test = trajectories(ds, "test", settings.train_steps, settings.target)
     source = load(sm.input.init) if "init" in sm.input.keys() else None
     out_dir = Path(sm.output[0]).parent
     device = resolve_device(sm.params.device)
@@ -27,7 +27,7 @@ with job_logging(sm.log[0]) as log:
                          device=str(device))
     data = {"producer": key.producer, "case": key.case, "dataset": str(sm.input.dataset),
             "case_hash": ds.attrs["case_hash"], "dataset_git_commit": ds.attrs["git_commit"],
-            "input": train.input_name, "n_train": int(train.x.shape[0]), "n_test": int(test.x.shape[0]),
+            "input": train.input_name, "target": train.target, "n_train": int(train.x.shape[0]), "n_test": int(test.x.shape[0]),
             "train_steps": train.steps, "data_steps": ds.sizes["time"] - 1, "device": str(device),
             "init_from": str(sm.input.init) if source else None}
     artifacts.save(model, out_dir, settings=settings.to_dict(), history=history, data=data, d=train.d)
