@@ -109,10 +109,11 @@ def section(config: Mapping[str, Any]) -> dict:
     return deep_merge(DEFAULTS, config.get("learning", {}))
 
 
-def _resolved(config: Mapping[str, Any]) -> dict[ModelKey, tuple[TrainSettings, str | None, str]]:
-    """Every model with its settings, its transfer source case (or None) and the study that first named it."""
+def _resolved(config: Mapping[str, Any]) -> dict[ModelKey, tuple[TrainSettings, str | None, tuple[int, ...], str]]:
+    """Every model with its settings, its transfer source case (or None), its test resolutions and the study that
+    first named it."""
     learn = section(config)
-    out: dict[ModelKey, tuple[TrainSettings, str | None, str]] = {}
+    out: dict[ModelKey, tuple[TrainSettings, str | None, tuple[int, ...], str]] = {}
     for name, study in learn["studies"].items():
         merged = deep_merge(learn["defaults"], study.get("overrides", {}))
         where = f"learning.studies.{name}"
@@ -127,10 +128,11 @@ def _resolved(config: Mapping[str, Any]) -> dict[ModelKey, tuple[TrainSettings, 
                                                     "train_steps": learn["train_steps"]})
             except ValueError as err:
                 raise ConfigError(f"config key {where}: {err}") from None
-            entry = (settings, study.get("init_from"), name)
-            if key in out and out[key][:2] != entry[:2]:
-                raise ConfigError(f"config key {where}: model {key} is also in study {out[key][2]!r} "
-                                  "with other settings or init_from")
+            tests = tuple(int(n) for n in study.get("test_steps", learn["test_steps"]))
+            entry = (settings, study.get("init_from"), tests, name)
+            if key in out and out[key][:3] != entry[:3]:
+                raise ConfigError(f"config key {where}: model {key} is also in study {out[key][3]!r} "
+                                  "with other settings, init_from or test_steps")
             out.setdefault(key, entry)
     return out
 
@@ -149,12 +151,10 @@ def settings(config: Mapping[str, Any], key: ModelKey) -> TrainSettings:
 
 def test_steps(config: Mapping[str, Any], key: ModelKey) -> list[int]:
     """Test resolutions of a model's error-table rows: its study's test_steps, else learning.test_steps."""
-    learn = section(config)
     try:
-        study = learn["studies"][_resolved(config)[key][2]]
+        return list(_resolved(config)[key][2])
     except KeyError:
         raise ConfigError(f"no model {key} in learning.studies") from None
-    return [int(n) for n in study.get("test_steps", learn["test_steps"])]
 
 
 def init_from(config: Mapping[str, Any], key: ModelKey) -> ModelKey | None:
@@ -267,7 +267,7 @@ def check(config: Mapping[str, Any]) -> None:
         source = init_from(config, key)
         while source is not None:
             if source not in resolved:
-                raise ConfigError(f"config key learning.studies.{resolved[key][2]}.init_from: model {source} is "
+                raise ConfigError(f"config key learning.studies.{resolved[key][3]}.init_from: model {source} is "
                                   "not trained by any study")
             if source in seen:
                 raise ConfigError(f"config key learning.studies: transfer cycle {' <- '.join(map(str, seen))}")

@@ -157,6 +157,8 @@ def test_config_targets_sizes_and_figures():
     (lambda c: c["learning"]["figures"]["fig07"].update(k=[0, 1]), "fig07: needs model polycrystal2d/P3/evp-deviatoric-k1"),
     (lambda c: c["learning"]["figures"]["fig08"].update(train_sizes=[3]), "fig08: needs model taylor_mg/MG/evp-k1-n3"),
     (lambda c: c["learning"]["studies"]["mg"].update(test_steps=[30]), "which 30 steps"),
+    (lambda c: c["learning"]["studies"].update(again={"producer": "taylor_mg", "cases": ["MG"], "variants": ["evp"],
+                                                       "k": [0]}), "evp-k0 is also in study 'mg'"),
 ])
 def test_config_errors_name_the_key(edit, message):
     cfg = copy.deepcopy(CONFIG)
