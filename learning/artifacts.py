@@ -68,7 +68,8 @@ def save(model: RNO, out_dir: str | os.PathLike, *, settings: dict, history: lis
         "spec": cpu.spec(),
         "settings": settings,
         "data": data,
-        "components": [list(c) for c in component_names(d)],
+        "components": [list(c) for c in component_names(d)],  # of the input, and of the output unless pressure
+        "target": cpu.target,  # the output: stress or deviatoric (components above) or pressure (one, -tr/d)
         "units": {"time": "s", "stress": "MPa", "input": "1", "xi": "1 (learned, arbitrary scale)"},
         "environment": {"torch": torch.__version__, "python": platform.python_version(),
                         "machine": platform.machine()},

@@ -8,6 +8,7 @@ resolution). Figure 10(b) is learning.figures.fig10_resolution on the Taylor mod
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -78,9 +79,8 @@ def _truth_vs_rno(ax, traj, model: RNO, symbol: str, i: int = 0) -> float:
         ax.plot(traj.time, traj.stress[i, :, m], color=color, label=rf"${symbol}_{{{a + 1}{b + 1}}}$", **TRUTH_STYLE)
         ax.plot(traj.time, approx[:, m], label="RNO" if m == 0 else None, **RNO_STYLE)
     ax.legend(fontsize=7, loc="best", ncol=2)
-    sub = type(traj)(traj.x[i:i + 1], traj.stress[i:i + 1], traj.time, traj.sample[i:i + 1], traj.input_name,
-                     traj.d, traj.target)
-    return float(evaluate_error(model, sub)[0])
+    one = dataclasses.replace(traj, x=traj.x[i:i + 1], stress=traj.stress[i:i + 1], sample=traj.sample[i:i + 1])
+    return float(evaluate_error(model, one)[0])
 
 
 def fig07(*, errors: pd.DataFrame, histories: Mapping[int, list], ds_paths: xr.Dataset, model_paths: RNO,

@@ -9,8 +9,9 @@ Discretised by forward Euler on any grid t_0 = 0 < t_1 < ... < t_N (eq. 3), with
 
 x is the vector of independent components (i <= j, row-major: learning.data.component_names) of the input
 (strain or F), stress the same components of the model's target in MPa (``target``: the Cauchy stress, its
-deviatoric part, or the pressure p = -tr(stress)/d as one component; paper Section 5.1, eq. 28), time in s. t_scale (s, the duration of the
-training paths) makes g's output O(1): g / t_scale is the rate of eq. (3) in 1/s, a fixed change of units of g.
+deviatoric part, or the pressure p = -tr(stress)/d as one component; paper Section 5.1, eq. 28), time in s.
+t_scale (s, the duration of the training paths) makes g's output O(1): g / t_scale is the rate of eq. (3) in 1/s,
+a fixed change of units of g.
 
 Optional sub-stepping (max_dt > 0, not in the paper): xi advances by m Euler steps of dt_n / m <= max_dt with x
 linear in time between t_(n-1) and t_n; this is eq. (3) on a refined grid, so a model with a fixed max_dt is the
@@ -183,9 +184,10 @@ class RNO(nn.Module):
 def fit_normalisation(model: RNO, x: Tensor, stress: Tensor, time: Tensor) -> RNO:
     """Set the model's normalisation buffers from training trajectories (in place; returns the model).
 
-    x (S, N+1, n_comp), stress (S, N+1, n_out): the target, in physical units on ``time`` (N+1,) s. Means and standard deviations are per
-    component over all samples and times (a zero spread becomes 1); rates are the backward differences of x on this
-    grid (the training resolution); t_scale is the paths' duration time[-1] - time[0].
+    x (S, N+1, n_comp), stress (S, N+1, n_out): the target, in physical units on ``time`` (N+1,) s. Means and
+    standard deviations are per component over all samples and times (a zero spread becomes 1); rates are the
+    backward differences of x on this grid (the training resolution); t_scale is the paths' duration
+    time[-1] - time[0].
     """
     def moments(a: Tensor) -> tuple[Tensor, Tensor]:
         a = a.reshape(-1, a.shape[-1]).double()

@@ -123,7 +123,7 @@ def laminate_figure_inputs(config: Mapping[str, Any], name: str) -> dict[str, st
     return out
 
 
-# ------------------------------------------------------------------ polycrystal figures (workflow/rules/polycrystal_learning.smk)
+# ------------------------------------------------------------------ polycrystal figures (polycrystal_learning.smk)
 def polycrystal_figure_inputs(config: Mapping[str, Any], name: str) -> dict:
     """Inputs of Figures 7 and 8: the error table, a dataset and a model for the path panels and, for Figure 7,
     the training histories of the deviatoric models of epochs_case (ordered as history_ks)."""

@@ -89,6 +89,7 @@ def test_pressure_and_deviatoric_rnos_train_export_and_evaluate(poly, tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(scripted(x, time).numpy(), pressure(x, time).numpy(), rtol=1e-6)
     assert load(out).target == "pressure" and scripted.target == "pressure"
+    assert artifacts.read_json(out, "config.json")["target"] == "pressure"
     rows = error_rows(models["deviatoric"], poly, train_steps=STEPS, test_steps=[5, 10, 20], train_size=4)
     assert list(rows.columns) == COLUMNS and set(rows["target"]) == {"deviatoric"}
     assert (rows["train_size"] == 4).all() and rows["error"].between(0, 10).all()
@@ -154,7 +155,8 @@ def test_config_targets_sizes_and_figures():
 
 @pytest.mark.parametrize("edit,message", [
     (lambda c: c["learning"]["studies"]["mg_size"].update(train_sizes=[9]), r"mg_size.train_sizes: \[9\] exceed"),
-    (lambda c: c["learning"]["figures"]["fig07"].update(k=[0, 1]), "fig07: needs model polycrystal2d/P3/evp-deviatoric-k1"),
+    (lambda c: c["learning"]["figures"]["fig07"].update(k=[0, 1]),
+     "fig07: needs model polycrystal2d/P3/evp-deviatoric-k1"),
     (lambda c: c["learning"]["figures"]["fig08"].update(train_sizes=[3]), "fig08: needs model taylor_mg/MG/evp-k1-n3"),
     (lambda c: c["learning"]["studies"]["mg"].update(test_steps=[30]), "which 30 steps"),
     (lambda c: c["learning"]["studies"].update(again={"producer": "taylor_mg", "cases": ["MG"], "variants": ["evp"],

@@ -27,7 +27,8 @@ with job_logging(sm.log[0]) as log:
                          device=str(device))
     data = {"producer": key.producer, "case": key.case, "dataset": str(sm.input.dataset),
             "case_hash": ds.attrs["case_hash"], "dataset_git_commit": ds.attrs["git_commit"],
-            "input": train.input_name, "target": train.target, "n_train": int(train.x.shape[0]), "n_test": int(test.x.shape[0]),
+            "input": train.input_name, "target": train.target, "n_train": int(train.x.shape[0]),
+            "n_test": int(test.x.shape[0]),
             "train_steps": train.steps, "data_steps": ds.sizes["time"] - 1, "device": str(device),
             "init_from": str(sm.input.init) if source else None}
     artifacts.save(model, out_dir, settings=settings.to_dict(), history=history, data=data, d=train.d)
