@@ -14,7 +14,6 @@ from typing import Mapping
 import matplotlib
 import numpy as np
 import pandas as pd
-import torch
 import xarray as xr
 from torch import nn
 
