@@ -1,5 +1,5 @@
 # RNO training service: train -> evaluate -> tables -> the paper's Figures 1 and 10 (docs/learning.md).
-# Models: results/models/<producer>/<case>/<variant>-k<k>/; the learning section of the config says which.
+# Models: results/models/<producer>/<case>/<model>/ (ModelKey.name); the learning section says which.
 # File names come from learning/workflow.py; LEARNING_TARGETS is everything this section asks for.
 from learning import config as lconfig
 from learning import workflow as lflow
