@@ -1,10 +1,12 @@
-"""Saving figures deterministically: PNG and PDF with fixed metadata, so unchanged inputs give identical files."""
+"""Figures under one style: panels, labels, colours, and saving deterministically (PNG and PDF with fixed
+metadata, so unchanged inputs give identical files)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -19,6 +21,18 @@ def figure(*args, **kwargs):
     """plt.subplots under the project's style."""
     with plt.rc_context(STYLE):
         return plt.subplots(*args, **kwargs)
+
+
+def panel_label(ax, letter: str, note: str = "") -> None:
+    """The paper's panel label "(a)" at the top left of ``ax``, and an optional note at the top right."""
+    ax.set_title(f"({letter})", loc="left", fontsize=9, fontweight="bold")
+    if note:
+        ax.set_title(note, loc="right", fontsize=8)
+
+
+def colors(n: int) -> list:
+    """n colours of viridis (dark to light, the lightest yellow left out) for n curves in order."""
+    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))]
 
 
 def save_figure(fig, stem: str | os.PathLike) -> list[Path]:

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from dataset.figstyle import figure, save_figure
+from dataset.figstyle import colors, figure, panel_label, save_figure
 from fullfield.composite1d import effective_modulus, g_tilde  # the exact law, eqs. (14, 15)
 
 from .data import trajectories
@@ -33,10 +33,6 @@ def _direct(errors: pd.DataFrame) -> pd.Series:
     return keep
 
 
-def _panel_label(ax, letter: str) -> None:
-    ax.set_title(f"({letter})", loc="left", fontsize=9, fontweight="bold")
-
-
 def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, model_internal: RNO,
           errors: pd.DataFrame, n_phases: Mapping[str, int], stem: str | os.PathLike, train_steps: int = 200,
           n_paths: int = 3) -> list[Path]:
@@ -54,8 +50,8 @@ def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, mo
     x, _, time = test.tensors("cpu", torch.float32)
     with torch.no_grad():
         approx = model_paths(x[:n_paths], time).double().numpy()
-    colors = [f"C{i}" for i in range(n_paths)]
-    for i, c in enumerate(colors):
+    path_colors = [f"C{i}" for i in range(n_paths)]
+    for i, c in enumerate(path_colors):
         ax_a.plot(test.time, test.x[i, :, 0], color=c, lw=1.2)
         ax_b.plot(test.time, test.stress[i, :, 0], color=c, lw=1.2, label="truth" if i == 0 else None)
         ax_b.plot(test.time, approx[i, :, 0], color="k", lw=1.0, ls="--", label="RNO (k = 1)" if i == 0 else None)
@@ -63,15 +59,15 @@ def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, mo
     ax_b.set(xlabel="time t (s)", ylabel=r"stress $\sigma$ (MPa)")
     ax_b.legend(loc="best", fontsize=8)
     n_case = n_phases.get(ds_paths.attrs["case"], "?")
-    _panel_label(ax_a, "a")
-    _panel_label(ax_b, "b")
+    panel_label(ax_a, "a")
+    panel_label(ax_b, "b")
     ax_b.set_title(f"N = {n_case}, test paths", loc="right", fontsize=8)
 
     rows = errors[(errors["producer"] == ds_paths.attrs["producer"]) & (errors["variant"] == model_paths.variant)
                   & _direct(errors)
                   & (errors["train_steps"] == train_steps) & (errors["test_steps"] == train_steps)]
     cases = sorted(set(rows["case"]), key=lambda c: (n_phases.get(c, 10**9), c))
-    cmap = _cmap(len(cases))
+    cmap = colors(len(cases))
     for i, case in enumerate(cases):
         r = rows[rows["case"] == case].sort_values("k")
         ax_c.semilogy(r["k"], r["error"], "o-", color=cmap[i], ms=4, lw=1.2, label=f"N = {n_phases.get(case, case)}")
@@ -79,7 +75,7 @@ def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, mo
     if len(rows):
         ax_c.set_xticks(sorted(set(int(k) for k in rows["k"])))
     ax_c.legend(fontsize=7, ncol=2, loc="best")
-    _panel_label(ax_c, "c")
+    panel_label(ax_c, "c")
 
     study = internal_variable_study(model_internal, ds_internal, train_steps)
     ax_d.plot(study.time, study.eps_p[0], color=TRUTH, lw=1.6, label=r"true $\langle\varepsilon_p\rangle$")
@@ -87,7 +83,7 @@ def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, mo
               label=rf"learned $a\xi + b$ ($R^2$ = {study.r2:.4f})")
     ax_d.set(xlabel="time t (s)", ylabel="internal variable (-)")
     ax_d.legend(fontsize=8, loc="best")
-    _panel_label(ax_d, "d")
+    panel_label(ax_d, "d")
     ax_d.set_title(f"N = {n_phases.get(ds_internal.attrs['case'], '?')}, a test path", loc="right", fontsize=8)
 
     pts = slice(0, n_paths)
@@ -103,12 +99,8 @@ def fig01(*, ds_paths: xr.Dataset, model_paths: RNO, ds_internal: xr.Dataset, mo
         ax.plot(eta_line, exact, color=THEORY, lw=1.4, label="exact (eqs. 14-15)")
         ax.set(xlabel=r"$\eta = \bar\varepsilon - \hat\xi$ (-)", ylabel=ylabel)
         ax.legend(fontsize=8, loc="best", title=f"rel. L2 difference {err:.3f}", title_fontsize=7)
-        _panel_label(ax, letter)
+        panel_label(ax, letter)
     return save_figure(fig, stem)
-
-
-def _cmap(n: int) -> list:
-    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))]
 
 
 def fig10_resolution(errors: pd.DataFrame, *, producer: str, case: str, k: int, train_steps: int,

@@ -11,13 +11,12 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import xarray as xr
 from torch import nn
 
-from dataset.figstyle import figure, save_figure
+from dataset.figstyle import colors, figure, panel_label, save_figure
 
 from .autoencoder import (Autoencoder, decode_latent, micro_data, reconstruct, reconstruction_error,
                           rno_internal)
@@ -25,16 +24,6 @@ from .rno import RNO
 from .train import evaluate_error
 
 STRESS = (r"$\bar\sigma_{11}$", r"$\bar\sigma_{12}$", r"$\bar\sigma_{22}$")  # learning.data component order
-
-
-def _label(ax, letter: str, note: str = "") -> None:
-    ax.set_title(f"({letter})", loc="left", fontsize=9, fontweight="bold")
-    if note:
-        ax.set_title(note, loc="right", fontsize=8)
-
-
-def _colors(n: int) -> list:
-    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))]
 
 
 def _errors(errors: pd.DataFrame, producer: str, variant: str, train_steps: int) -> pd.DataFrame:
@@ -63,7 +52,7 @@ def _truth_vs_rno(ax, ds: xr.Dataset, model: RNO, steps: int, n_paths: int) -> f
     """sigma_11 of the first n_paths test paths: truth (solid) vs RNO (dashed); returns their mean eq. (16)."""
     test = micro_data(ds, "test", steps).traj
     stress, _ = rno_internal(model, test)
-    for i, c in enumerate(_colors(n_paths)[:min(n_paths, len(test.sample))]):
+    for i, c in enumerate(colors(n_paths)[:min(n_paths, len(test.sample))]):
         ax.plot(test.time, test.stress[i, :, 0], color=c, lw=1.2, label="truth" if i == 0 else None)
         ax.plot(test.time, stress[i, :, 0], color="k", lw=0.9, ls="--", label="RNO" if i == 0 else None)
     ax.set(xlabel="time t (s)", ylabel=r"average stress $\bar\sigma_{11}$ (MPa)")
@@ -72,8 +61,8 @@ def _truth_vs_rno(ax, ds: xr.Dataset, model: RNO, steps: int, n_paths: int) -> f
 
 
 def _ae_error_panel(ax, ae_errors: pd.DataFrame, producer: str, cases) -> None:
-    colors = _colors(len(cases))
-    for c, case in zip(colors, cases):
+    palette = colors(len(cases))
+    for c, case in zip(palette, cases):
         r = ae_errors[(ae_errors["producer"] == producer) & (ae_errors["case"] == case)].sort_values("latent")
         if len(r) == 0:
             raise ValueError(f"no autoencoder rows for {producer}/{case}")
@@ -85,8 +74,8 @@ def _ae_error_panel(ax, ae_errors: pd.DataFrame, producer: str, cases) -> None:
 
 def _parity(ax, truth: np.ndarray, approx: np.ndarray, labels, what: str) -> None:
     """approx vs truth per micro-state variable (points of the given paths), with the identity line."""
-    colors = _colors(len(labels))
-    for j, (c, name) in enumerate(zip(colors, labels)):
+    palette = colors(len(labels))
+    for j, (c, name) in enumerate(zip(palette, labels)):
         ax.plot(truth[..., j].ravel(), approx[..., j].ravel(), ".", ms=2.0, color=c, label=_micro_tex(name))
     lo, hi = float(np.min(truth)), float(np.max(truth))
     ax.plot([lo, hi], [lo, hi], color="0.3", lw=0.8, ls=":")
@@ -104,7 +93,7 @@ def _micro_tex(name: str) -> str:
 def _layers(ax, micro: np.ndarray, labels) -> None:
     """Model variables of the + layer against those of the - layer (Figures 4c, 6f)."""
     names = [lab[:-1] for lab in labels[::2]]
-    for j, (c, var) in enumerate(zip(_colors(len(names)), names)):
+    for j, (c, var) in enumerate(zip(colors(len(names)), names)):
         plus, minus = micro[..., labels.index(var + "+")], micro[..., labels.index(var + "-")]
         tex = "q" if var == "q" else rf"\varepsilon^p_{{{var[-2:]}}}"
         ax.plot(plus.ravel(), minus.ravel(), ".", ms=2.0, color=c, label=f"${tex}$")
@@ -132,18 +121,18 @@ def fig03(*, errors: pd.DataFrame, spec: Mapping, ds_paths: xr.Dataset, model_pa
     cases = [c for c in spec["cases"] if c != spec["reference"]]
     ax = axes[0, 0]
     _err_vs_k(ax, e, spec["reference"], "", color="tab:green")
-    for c, case in zip(_colors(len(cases)), cases):
+    for c, case in zip(colors(len(cases)), cases):
         _err_vs_k(ax, e, case, spec["reference"], color=c)
     _k_axes(ax, spec["k"])
-    _label(ax, "a", "transfer learning")
+    panel_label(ax, "a", "transfer learning")
     err = _truth_vs_rno(axes[0, 1], ds_paths, model_paths, train_steps, int(spec["n_paths"]))
-    _label(axes[0, 1], "b", f"{ds_paths.attrs['case']}, k = {model_paths.k}, error {err:.3f}")
+    panel_label(axes[0, 1], "b", f"{ds_paths.attrs['case']}, k = {model_paths.k}, error {err:.3f}")
     panels = [axes[0, 2], *axes[1]]
     for letter, ax, case in zip("cdef", panels, cases):
         _err_vs_k(ax, e, case, "", color="tab:blue")
         _err_vs_k(ax, e, case, spec["reference"], color="tab:orange", marker="s")
         _k_axes(ax, spec["k"])
-        _label(ax, letter, f"{case}: direct vs transfer")
+        panel_label(ax, letter, f"{case}: direct vs transfer")
     for ax in panels[len(cases):]:
         ax.set_axis_off()
     return save_figure(fig, stem)
@@ -156,9 +145,9 @@ def fig04(*, ae_errors: pd.DataFrame, spec: Mapping, ds: xr.Dataset, ae: Autoenc
     n = int(spec["n_paths"])
     case = _ae_panels(axes[0, 0], axes[0, 1], axes[0, 2], ae_errors, spec["producer"], spec["cases"], ds, ae,
                       train_steps, n)
-    _label(axes[0, 0], "a", "autoencoders")
-    _label(axes[0, 1], "b", f"{case}, {n} test paths")
-    _label(axes[0, 2], "c", f"{case}, {n} test paths")
+    panel_label(axes[0, 0], "a", "autoencoders")
+    panel_label(axes[0, 1], "b", f"{case}, {n} test paths")
+    panel_label(axes[0, 2], "c", f"{case}, {n} test paths")
     test = micro_data(ds, "test", train_steps)
     stress, xi = rno_internal(latent_map, test.traj)
     micro = decode_latent(ae, xi)
@@ -170,22 +159,22 @@ def fig04(*, ae_errors: pd.DataFrame, spec: Mapping, ds: xr.Dataset, ae: Autoenc
         ax.plot(t, stress[0, :, j], color=c, lw=1.0, ls="--")
     ax.set(xlabel="time t (s)", ylabel="average stress (MPa)")
     ax.legend(fontsize=7, loc="best", title="dashed: eq. (26) map", title_fontsize=7)
-    _label(ax, "d", f"{case}, m = {ae.m}, mean error {err:.3f}")
+    panel_label(ax, "d", f"{case}, m = {ae.m}, mean error {err:.3f}")
     ax = axes[1, 1]
-    for j, (c, name) in enumerate(zip(_colors(len(test.labels)), test.labels)):
+    for j, (c, name) in enumerate(zip(colors(len(test.labels)), test.labels)):
         ax.plot(t, test.micro[0, :, j], color=c, lw=1.3, label=_micro_tex(name))
         ax.plot(t, micro[0, :, j], color=c, lw=1.0, ls="--")
     ax.set(xlabel="time t (s)", ylabel="model variable (-)")
     ax.legend(fontsize=6, ncol=2, loc="best", title=r"dashed: $\psi_{AE}(\zeta)$, eq. (26)", title_fontsize=7)
     rec = reconstruction_error(test.micro, micro)
-    _label(ax, "e", f"eq. (25) over the test split {rec:.3f}")
+    panel_label(ax, "e", f"eq. (25) over the test split {rec:.3f}")
     ax = axes[1, 2]
-    for i, c in enumerate(_colors(n)[:min(n, stress.shape[0])]):
+    for i, c in enumerate(colors(n)[:min(n, stress.shape[0])]):
         ax.plot(t, test.traj.stress[i, :, 0], color=c, lw=1.2, label="computed" if i == 0 else None)
         ax.plot(t, stress[i, :, 0], color="k", lw=0.9, ls="--", label="eq. (26) map" if i == 0 else None)
     ax.set(xlabel="time t (s)", ylabel=r"average stress $\bar\sigma_{11}$ (MPa)")
     ax.legend(fontsize=7, loc="best")
-    _label(ax, "f", f"{n} test paths")
+    panel_label(ax, "f", f"{n} test paths")
     return save_figure(fig, stem)
 
 
@@ -197,14 +186,14 @@ def fig05(*, ds: xr.Dataset, model: RNO, decoder: nn.Module, train_steps: int, n
     _, xi = rno_internal(model, test.traj)
     rec = reconstruct(decoder, xi)
     t = test.traj.time
-    for j, (c, name) in enumerate(zip(_colors(len(test.labels)), test.labels)):
+    for j, (c, name) in enumerate(zip(colors(len(test.labels)), test.labels)):
         ax_a.plot(t, test.micro[0, :, j], color=c, lw=1.3, label=_micro_tex(name))
         ax_a.plot(t, rec[0, :, j], color=c, lw=1.0, ls="--")
     ax_a.set(xlabel="time t (s)", ylabel="model variable (-)")
     ax_a.legend(fontsize=6, ncol=2, loc="best", title=r"dashed: from $\xi$", title_fontsize=7)
-    _label(ax_a, "a", f"{ds.attrs['case']}, k = {model.k}, a test path")
+    panel_label(ax_a, "a", f"{ds.attrs['case']}, k = {model.k}, a test path")
     _parity(ax_b, test.micro[:n_paths], rec[:n_paths], test.labels, r"recovered from RNO $\xi$")
-    _label(ax_b, "b", f"eq. (25) over the test split {reconstruction_error(test.micro, rec):.3f}")
+    panel_label(ax_b, "b", f"eq. (25) over the test split {reconstruction_error(test.micro, rec):.3f}")
     return save_figure(fig, stem)
 
 
@@ -216,20 +205,20 @@ def fig06(*, errors: pd.DataFrame, ae_errors: pd.DataFrame, spec: Mapping, ds_pa
     fig, axes = figure(2, 3, figsize=(11.0, 6.6), layout="constrained")
     e = _errors(errors, spec["producer"], spec["variant"], train_steps)
     cases = [c for c in spec["cases"] if c != spec["reference"]]
-    colors = _colors(len(cases))
-    for c, case in zip(colors, cases):
+    palette = colors(len(cases))
+    for c, case in zip(palette, cases):
         _err_vs_k(axes[0, 0], e, case, spec["reference"], color=c)
         _err_vs_k(axes[0, 1], e, case, "", color=c, ls="--")
         _err_vs_k(axes[0, 1], e, case, spec["reference"], color=c, marker="s")
     for letter, ax, note in (("a", axes[0, 0], "transfer learning"), ("b", axes[0, 1], "direct (--) vs transfer")):
         _k_axes(ax, spec["k"])
-        _label(ax, letter, note)
+        panel_label(ax, letter, note)
     err = _truth_vs_rno(axes[0, 2], ds_paths, model_paths, train_steps, int(spec["n_paths"]))
-    _label(axes[0, 2], "c", f"{ds_paths.attrs['case']}, k = {model_paths.k}, error {err:.3f}")
+    panel_label(axes[0, 2], "c", f"{ds_paths.attrs['case']}, k = {model_paths.k}, error {err:.3f}")
     n = int(spec["n_paths"])
     case = _ae_panels(axes[1, 0], axes[1, 1], axes[1, 2], ae_errors, spec["producer"], spec["ae_cases"], ds_ae,
                       ae, train_steps, n)
-    _label(axes[1, 0], "d", "autoencoders")
-    _label(axes[1, 1], "e", f"{case}, {n} test paths")
-    _label(axes[1, 2], "f", f"{case}, {n} test paths")
+    panel_label(axes[1, 0], "d", "autoencoders")
+    panel_label(axes[1, 1], "e", f"{case}, {n} test paths")
+    panel_label(axes[1, 2], "f", f"{case}, {n} test paths")
     return save_figure(fig, stem)

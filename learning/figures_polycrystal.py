@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from dataset.figstyle import figure, save_figure
+from dataset.figstyle import colors, figure, panel_label, save_figure
 
 from .data import component_names, trajectories
 from .rno import RNO
@@ -27,16 +27,6 @@ from .train import evaluate_error
 
 TRUTH_STYLE = {"lw": 1.3}
 RNO_STYLE = {"lw": 1.0, "ls": "--", "color": "k"}
-
-
-def _label(ax, letter: str, note: str = "") -> None:
-    ax.set_title(f"({letter})", loc="left", fontsize=9, fontweight="bold")
-    if note:
-        ax.set_title(note, loc="right", fontsize=8)
-
-
-def _colors(n: int) -> list:
-    return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))]
 
 
 def _rows(errors: pd.DataFrame, *, producer: str, variant: str, target: str, train_steps: int,
@@ -50,7 +40,7 @@ def _rows(errors: pd.DataFrame, *, producer: str, variant: str, target: str, tra
 
 
 def _error_vs_k(ax, rows: pd.DataFrame, cases: Sequence[str], what: str) -> None:
-    for color, case in zip(_colors(len(cases)), cases):
+    for color, case in zip(colors(len(cases)), cases):
         r = rows[rows["case"] == case].sort_values("k")
         if len(r) == 0:
             raise ValueError(f"no {what} error rows for case {case}")
@@ -63,7 +53,7 @@ def _error_vs_k(ax, rows: pd.DataFrame, cases: Sequence[str], what: str) -> None
 def _input_panel(ax, traj, i: int = 0) -> None:
     """F_ij - delta_ij of test path i, independent components."""
     d = traj.d
-    for m, ((a, b), color) in enumerate(zip(component_names(d), _colors(traj.x.shape[-1]))):
+    for m, ((a, b), color) in enumerate(zip(component_names(d), colors(traj.x.shape[-1]))):
         ax.plot(traj.time, traj.x[i, :, m] - (1.0 if a == b else 0.0), color=color, lw=1.2,
                 label=rf"$\bar F_{{{a + 1}{b + 1}}}{' - 1' if a == b else ''}$")
     ax.set(xlabel="time t (s)", ylabel=r"$\bar F_{ij} - \delta_{ij}$ (-)")
@@ -75,7 +65,7 @@ def _truth_vs_rno(ax, traj, model: RNO, symbol: str, i: int = 0) -> float:
     x, _, time = traj.tensors("cpu", torch.float32)
     with torch.no_grad():
         approx = model(x[i:i + 1], time)[0].double().numpy()
-    for m, ((a, b), color) in enumerate(zip(component_names(traj.d), _colors(traj.stress.shape[-1]))):
+    for m, ((a, b), color) in enumerate(zip(component_names(traj.d), colors(traj.stress.shape[-1]))):
         ax.plot(traj.time, traj.stress[i, :, m], color=color, label=rf"${symbol}_{{{a + 1}{b + 1}}}$", **TRUTH_STYLE)
         ax.plot(traj.time, approx[:, m], label="RNO" if m == 0 else None, **RNO_STYLE)
     ax.legend(fontsize=7, loc="best", ncol=2)
@@ -96,29 +86,29 @@ def fig07(*, errors: pd.DataFrame, histories: Mapping[int, list], ds_paths: xr.D
     fig, axes = figure(2, 3, figsize=(11.5, 6.6), layout="constrained")
     (ax_a, ax_b, ax_c), (ax_d, ax_e, ax_f) = axes
     ks = sorted(histories)
-    for color, k in zip(_colors(len(ks)), ks):
+    for color, k in zip(colors(len(ks)), ks):
         h = histories[k]
         ax_a.semilogy([r["epoch"] for r in h], [r["train_error"] for r in h], color=color, lw=1.1, label=f"k = {k}")
     ax_a.set(xlabel="epoch", ylabel="training error, deviatoric (eq. 16)")
     ax_a.legend(fontsize=7, loc="best")
-    _label(ax_a, "a", f"{spec['epochs_case']}, deviatoric")
+    panel_label(ax_a, "a", f"{spec['epochs_case']}, deviatoric")
 
     dev = _rows(errors, producer=p, variant=v, target="deviatoric", train_steps=train_steps)
     _error_vs_k(ax_b, dev, spec["cases"], "deviatoric")
-    _label(ax_b, "b", "rate hardening")
+    panel_label(ax_b, "b", "rate hardening")
     _error_vs_k(ax_c, _rows(errors, producer=p, variant=v, target="pressure", train_steps=train_steps),
                 spec["cases"], "pressure")
-    _label(ax_c, "c", "rate hardening")
+    panel_label(ax_c, "c", "rate hardening")
 
     test = trajectories(ds_paths, "test", train_steps, "deviatoric")
     _input_panel(ax_d, test)
-    _label(ax_d, "d", f"{ds_paths.attrs['case']}, a test path")
+    panel_label(ax_d, "d", f"{ds_paths.attrs['case']}, a test path")
     err = _truth_vs_rno(ax_e, test, model_paths, r"\bar\sigma^{\rm dev}")
     ax_e.set(xlabel="time t (s)", ylabel=r"deviatoric stress $\bar\sigma^{\rm dev}_{ij}$ (MPa)")
-    _label(ax_e, "e", f"k = {model_paths.k}, error {100 * err:.2f} %")
+    panel_label(ax_e, "e", f"k = {model_paths.k}, error {100 * err:.2f} %")
 
     _error_vs_k(ax_f, dev, spec["hardening_cases"], "deviatoric")
-    _label(ax_f, "f", "strain hardening")
+    panel_label(ax_f, "f", "strain hardening")
     return save_figure(fig, stem)
 
 
@@ -136,7 +126,7 @@ def fig08(*, errors: pd.DataFrame, ds_paths: xr.Dataset, model_paths: RNO, spec:
     full = _rows(errors, producer=p, variant=v, target="stress", train_steps=train_steps)
     full = full[full["case"] == case]
     _error_vs_k(ax_a, full, [case], "stress")
-    _label(ax_a, "a")
+    panel_label(ax_a, "a")
 
     n_full = int((np.asarray(ds_paths["split"].values).astype(str) == "train").sum())
     k = int(spec["size_k"])
@@ -146,17 +136,17 @@ def fig08(*, errors: pd.DataFrame, ds_paths: xr.Dataset, model_paths: RNO, spec:
     r = pd.concat([sized, whole]).sort_values("train_size")
     if len(r) < 2:
         raise ValueError(f"fig08 (b): need models at two or more training-set sizes for {case}, k = {k}")
-    ax_b.loglog(r["train_size"], r["error"], "o-", ms=4, lw=1.2, color=_colors(1)[0], label=f"RNO, k = {k}")
+    ax_b.loglog(r["train_size"], r["error"], "o-", ms=4, lw=1.2, color=colors(1)[0], label=f"RNO, k = {k}")
     ax_b.set_xticks(list(r["train_size"]), [str(int(n)) for n in r["train_size"]])
     ax_b.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax_b.set(xlabel="training trajectories", ylabel="mean test error (eq. 16)")
     ax_b.legend(fontsize=7, loc="best")
-    _label(ax_b, "b")
+    panel_label(ax_b, "b")
 
     test = trajectories(ds_paths, "test", train_steps)
     _input_panel(ax_c, test)
-    _label(ax_c, "c", f"{case}, a test path")
+    panel_label(ax_c, "c", f"{case}, a test path")
     err = _truth_vs_rno(ax_d, test, model_paths, r"\bar\sigma")
     ax_d.set(xlabel="time t (s)", ylabel=r"Cauchy stress $\bar\sigma_{ij}$ (MPa)")
-    _label(ax_d, "d", f"k = {model_paths.k}, error {100 * err:.2f} %")
+    panel_label(ax_d, "d", f"k = {model_paths.k}, error {100 * err:.2f} %")
     return save_figure(fig, stem)
