@@ -82,15 +82,20 @@ def sample_paths(
     M: int = 10,
     n_steps: int = 1000,
     identity: bool = False,
+    volumetric: float = 1.0,
 ) -> LoadingPaths:
     """Draw ``n_samples`` symmetric d x d loading paths (paper Section 2).
 
     F_max: step scale in 1/sqrt(s); a knot step over an interval dt_m (s) is +-F_max*sqrt(dt_m).
     identity: add I (paths of F, starting at F = I) rather than start at 0 (paths of strain).
+    volumetric: scale v in [0, 1] of the volumetric part (1: the paper's sampler). Paths of F become
+        det(F)^((v - 1)/d) F, so ln det F is scaled by v (v = 0: isochoric, det F = 1) and the isochoric part
+        F / det(F)^(1/d) is unchanged; paths of strain keep their deviator and scale tr(strain) by v.
     """
-    if n_samples < 0 or dim not in (1, 2, 3) or M < 1 or n_steps < 1 or not T > 0 or not F_max >= 0:
+    if (n_samples < 0 or dim not in (1, 2, 3) or M < 1 or n_steps < 1 or not T > 0 or not F_max >= 0
+            or not 0.0 <= volumetric <= 1.0):
         raise ValueError(f"sample_paths: bad arguments n_samples={n_samples} dim={dim} M={M} "
-                         f"n_steps={n_steps} T={T} F_max={F_max}")
+                         f"n_steps={n_steps} T={T} F_max={F_max} volumetric={volumetric}")
     inner = np.sort(rng.uniform(0.0, T, size=(n_samples, M - 1)), axis=-1)
     knot_t = np.concatenate([np.zeros((n_samples, 1)), inner, np.full((n_samples, 1), float(T))], axis=-1)
     iu = np.triu_indices(dim)
@@ -106,6 +111,26 @@ def sample_paths(
         out = np.zeros((c.shape[0], c.shape[-1], dim, dim))
         out[:, :, iu[0], iu[1]] = np.moveaxis(c, 1, -1)
         out[:, :, iu[1], iu[0]] = np.moveaxis(c, 1, -1)
-        return out + (np.eye(dim) if identity else 0.0)
+        return scale_volumetric(out + np.eye(dim), volumetric) if identity else scale_volumetric_strain(out, volumetric)
 
     return LoadingPaths(time, to_matrix(comp), knot_t, to_matrix(knots))
+
+
+def scale_volumetric(F: np.ndarray, volumetric: float) -> np.ndarray:
+    """det(F)^((v - 1)/d) F for F (..., d, d) with det F > 0: ln det F scaled by v, isochoric part kept."""
+    if volumetric == 1.0:
+        return F
+    det = np.linalg.det(F)
+    if np.any(det <= 0):
+        s = np.unravel_index(int(np.argmin(det)), det.shape)
+        raise ValueError(f"sample_paths: det F = {det[s]:.6g} <= 0 at (sample, time) index {tuple(map(int, s))} "
+                         f"before the volumetric scaling; lower F_max")
+    return F * (det ** ((volumetric - 1.0) / F.shape[-1]))[..., None, None]
+
+
+def scale_volumetric_strain(eps: np.ndarray, volumetric: float) -> np.ndarray:
+    """eps - (1 - v) tr(eps)/d I for eps (..., d, d): the spherical part scaled by v."""
+    if volumetric == 1.0:
+        return eps
+    d = eps.shape[-1]
+    return eps - ((1.0 - volumetric) / d * np.trace(eps, axis1=-2, axis2=-1))[..., None, None] * np.eye(d)

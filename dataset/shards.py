@@ -26,7 +26,7 @@ def shard_inputs(case: Case, shard: int, shard_size: int, dim: int, input_name: 
     loading = case.loading
     return sample_paths(shard_size, dim, case.rng("paths", shard), F_max=float(loading["F_max"]),
                         T=float(loading["T"]), M=int(loading["M"]), n_steps=int(loading["n_steps"]),
-                        identity=input_name == "F")
+                        identity=input_name == "F", volumetric=float(loading.get("volumetric", 1.0)))
 
 
 def solve_shard(case: Case, shard: int, shard_size: int) -> xr.Dataset:

@@ -77,3 +77,29 @@ def test_pchip_equals_scipy_and_does_not_overshoot():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="dim=4"):
         sample_paths(3, 4, np.random.default_rng(0), F_max=0.1)
+
+
+def test_volumetric_scaling_of_F_paths():
+    """ln det F is scaled by v, the isochoric part F / det(F)^(1/3) is the paper sampler's (same draws)."""
+    full = draw(4, n=20, dim=3, identity=True)
+    for v in (0.0, 0.1, 0.5):
+        p = draw(4, n=20, dim=3, identity=True, volumetric=v)
+        J, J_full = np.linalg.det(p.values), np.linalg.det(full.values)
+        np.testing.assert_allclose(np.log(J), v * np.log(J_full), atol=1e-12)
+        iso = lambda F, J: F / np.cbrt(J)[..., None, None]  # noqa: E731
+        np.testing.assert_allclose(iso(p.values, J), iso(full.values, J_full), atol=1e-12)
+        np.testing.assert_allclose(p.values, np.swapaxes(p.values, -1, -2), atol=0)
+        np.testing.assert_allclose(np.log(np.linalg.det(p.knot_values)),
+                                   v * np.log(np.linalg.det(full.knot_values)), atol=1e-12)
+    assert np.ptp(np.log(np.linalg.det(full.values))) > 0.3  # the paper sampler changes volume a lot
+
+
+def test_volumetric_scaling_of_strain_paths_and_bad_values():
+    full, p = draw(5, n=10, dim=2), draw(5, n=10, dim=2, volumetric=0.25)
+    tr = lambda e: np.trace(e, axis1=-2, axis2=-1)  # noqa: E731
+    np.testing.assert_allclose(tr(p.values), 0.25 * tr(full.values), atol=1e-15)
+    dev = lambda e: e - tr(e)[..., None, None] / 2 * np.eye(2)  # noqa: E731
+    np.testing.assert_allclose(dev(p.values), dev(full.values), atol=1e-15)
+    for v in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="volumetric"):
+            draw(0, n=2, volumetric=v)

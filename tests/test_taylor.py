@@ -35,6 +35,31 @@ def test_hydrostatic_path_is_elastic():
                                rtol=1e-10, atol=1e-8)
 
 
+def test_macroscopic_pressure_is_elastic_on_plastic_paths():
+    """det Fp = 1 and the J^(-2/3) split of W^e: every grain's pressure is kappa (J - 1), whatever its history (28)."""
+    case = small_case(n_grains=6, loading={"n_steps": 40, "volumetric": 0.5})
+    p = sample_paths(3, 3, case.rng("p"), F_max=0.01, T=200.0, M=10, n_steps=40, identity=True, volumetric=0.5)
+    ds = mg.solve(p.values, p.time, case)
+    assert ds["slip"].values[:, -1].sum(-1).min() > 1e-3  # plastic
+    J = np.linalg.det(p.values)
+    np.testing.assert_allclose(np.trace(ds["stress"].values, axis1=-2, axis2=-1) / 3, mg.DEFAULTS["kappa"] * (J - 1),
+                               rtol=1e-10, atol=1e-8)
+
+
+def test_parameters_follow_their_sources():
+    """Hill average exact for isotropic constants; the Wang et al. 2014 power law mapped as documented."""
+    lam, mu = 30000.0, 17000.0
+    np.testing.assert_allclose(mg.elastic_moduli(lam + 2 * mu, lam, lam, lam + 2 * mu, mu), (mu, lam + 2 * mu / 3))
+    mu_mg, kappa_mg = mg.elastic_moduli(**mg.ELASTIC_CONSTANTS)
+    assert 17000 < mu_mg < 17600 and 35000 < kappa_mg < 35400  # between Reuss and Voigt of Tromans 2011
+    d = mg.DEFAULTS
+    assert d["tau0"] == [10.0, 55.0, 60.0, 40.0] and d["sigma_inf"] == [30.0, 80.0, 90.0, 50.0]
+    np.testing.assert_allclose(d["h"][:3], [500 * (1 - 10 / 40) ** 2.25, 500 * (1 - 55 / 135) ** 2.25,
+                                            500 * (1 - 60 / 150) ** 2.25], atol=0.05)
+    assert d["m"] == 1 / 20 and d["gamma_dot0"] == 1e-3
+    assert mg.make_case().loading["volumetric"] == 0.1
+
+
 def test_elastic_regime_equals_neo_hookean():
     case = small_case(tau0=[1e9] * 4, loading={"n_steps": 10})
     p = sample_paths(2, 3, case.rng("p"), F_max=0.01, T=200.0, M=10, n_steps=10, identity=True)
