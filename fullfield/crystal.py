@@ -28,8 +28,9 @@ Time integration (``update``): a stress-based backward Euler scheme in the spiri
 so the only unknown is the symmetric Ce (d(d+1)/2 = 6 or 3 unknowns, Mandel notation) instead of the N slip
 increments; the hardening is taken from the start of the step (semi-implicit; first order like the rest).
 Newton on r(Ce) = Ce - exp(-A)^T Ctr exp(-A) with the Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' s_i (x) s_i
-(symmetric positive definite, unrolled Cholesky over the batch), a backtracking line search on |r|^2, the best of
-three initial guesses (elastic trial, radial return to overstress 0.8 tau0, previous slip rates), the power law
+(symmetric positive definite, Cholesky), a backtracking line search on |r|^2, compiled per point with numba
+(fullfield.crystal_kernel), the better of two initial guesses (the elastic trial, or a radial return to overstress
+0.8 tau0 where the trial is beyond it; the previous slip rates), the power law
 continued linearly beyond one unit of slip per step, and sub-stepping (2, 4, ... 32) where it fails.
 det Fp = 1 by the exponential map (tr s_i = 0), the round-off removed by rescaling. The consistent tangent dP/dF of
 a converged step follows by implicit differentiation with torch.func of the equivalent residual in the overstress
@@ -45,6 +46,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch.func import jacrev, vmap
+
+from fullfield import crystal_kernel as _kernel
 
 __all__ = ["Params", "schmid_tensors", "rotation_2d", "initial_state", "elastic_energy", "elastic_stress",
            "mandel_stress", "cauchy_stress", "resolved_shear", "hardening", "plastic_energy", "dissipation_potential",
@@ -348,8 +351,9 @@ def _x_of_rate(rate, tp: _TP):
 
 
 # ----------------------------------------------------------------------------------------------- the implicit update
-# numpy float64 on flat batches of P points. Tiny matrices use closed forms or unrolled loops over the P axis:
-# batched LAPACK calls on (P, 6, 6) pay a per-matrix dispatch and are pathologically slow under threaded BLAS.
+# numpy float64 on flat batches of P points around the Newton solve, which is compiled per point
+# (fullfield.crystal_kernel). Tiny matrices use closed forms or unrolled loops over the P axis: batched LAPACK calls
+# on (P, d, d) pay a per-matrix dispatch and are pathologically slow under threaded BLAS.
 
 _SQ2 = np.sqrt(2.0)
 _MANDEL = {2: ((0, 0), (1, 1), (0, 1)), 3: ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))}
@@ -409,27 +413,6 @@ def _pe_np(Fe, mu, kappa):
     return mu * J ** (-2.0 / d) * (Fe - trC / d * FinvT) + kappa * (J - 1.0) * J * FinvT
 
 
-def _chol_solve(Amat, b):
-    """Solve A x = b for SPD A (P, n, n), b (P, n): Cholesky unrolled over the tiny n, vectorised over P."""
-    n = Amat.shape[-1]
-    A = np.moveaxis(Amat, 0, -1)
-    L = [[None] * n for _ in range(n)]
-    for j in range(n):
-        s = A[j, j] - sum(L[j][k] * L[j][k] for k in range(j))
-        L[j][j] = np.sqrt(s)
-        inv = 1.0 / L[j][j]
-        for i in range(j + 1, n):
-            L[i][j] = (A[i, j] - sum(L[i][k] * L[j][k] for k in range(j))) * inv
-    bt = b.T
-    y = [None] * n
-    for i in range(n):
-        y[i] = (bt[i] - sum(L[i][k] * y[k] for k in range(i))) / L[i][i]
-    x = [None] * n
-    for i in reversed(range(n)):
-        x[i] = (y[i] - sum(L[k][i] * x[k] for k in range(i + 1, n))) / L[i][i]
-    return np.stack(x, -1)
-
-
 class _NP:
     """Params as numpy arrays for the update (internal)."""
 
@@ -442,6 +425,7 @@ class _NP:
         self.uni = np.asarray(p.unidirectional, bool)
         self.has_latent = bool(np.any(p.K != 0))
         self.tau0_min = float(p.tau0.min())
+        self.int_exp = _kernel.integer_exponents(self.inv_m)
 
     def g(self, e):
         g = np.where(self.sinf > 0, self.sinf * -np.expm1(-self.h * e / self.safe), 0.0)
@@ -478,127 +462,32 @@ class _Ctx:
         self.trCtr = np.trace(self.Ctr, axis1=-2, axis2=-1)
         self.tau_tr = self.muJm[:, None] * (self.S @ _to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
 
-    def take(self, idx):
-        if idx.size == self.Ctr.shape[0]:  # all points (idx is sorted and unique): no copies
-            return self
-        out = _Ctx.__new__(_Ctx)
-        out.d = self.d
-        for k in ("Ctr", "muJm", "c", "xcap", "e_n", "g_n", "trCtr", "tau_tr"):
-            setattr(out, k, getattr(self, k)[idx])
-        out.S = self.S if self.S.shape[0] == 1 else self.S[idx]
-        out.s = self.s if self.s.shape[0] == 1 else self.s[idx]
-        return out
 
-
-def _slip_increment(tau, g, ctx: _Ctx, mp: _NP):
-    """Explicit kinetics of the step: dgamma_i = c_i sign(tau_i) <(|tau_i| - g_i)/tau0_i>^(1/m_i)
-    (unidirectional: <(tau_i - g_i)/tau0_i>^(1/m_i)), continued linearly beyond the ratio x_cap (so that a
-    Newton iterate far above the flow stress sees the steep slope and comes back instead of overflowing);
-    returns dgamma, d|dgamma_i|/d(overstress) and whether x_cap was passed."""
-    mag = np.where(mp.uni, tau, np.abs(tau)) - g
-    xr = np.maximum(mag / mp.tau0, 0.0)
-    x = np.minimum(xr, ctx.xcap)
-    xp = np.zeros_like(x)
-    np.power(x, mp.inv_m - 1.0, out=xp, where=x > 0)
-    sgn = np.where(mp.uni, 1.0, np.sign(tau))
-    slope = ctx.c * mp.inv_m * xp / mp.tau0
-    dgam = sgn * (ctx.c * xp * x + slope * mp.tau0 * (xr - x))
-    return dgam, slope, xr > ctx.xcap
-
-
-_EV_KEYS = ("y", "r", "dgam", "slope", "merit", "res", "capped")
-
-
-def _evaluate(y, ctx: _Ctx, mp: _NP) -> dict:
-    """Residual of the stress-based backward Euler step at y = Mandel(Ce - Ctr) (P, n): tau = mu J^(-2/d) Ce:s,
-    dgamma(tau, g(e_n)), A = sum dgamma_i s_i, r = y - Mandel(exp(-A)^T Ctr exp(-A) - Ctr);
-    res = mu J^(-2/d) |r|_max / min tau0 (a resolved-shear error in units of the smallest tau0)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # wild line-search trials: non-finite merit = rejected
-        return _evaluate_raw(y, ctx, mp)
-
-
-def _evaluate_raw(y, ctx: _Ctx, mp: _NP) -> dict:
-    d = ctx.d
-    tau = ctx.tau_tr + ctx.muJm[:, None] * (ctx.S @ y[:, :, None])[..., 0]
-    dgam, slope, capped = _slip_increment(tau, ctx.g_n, ctx, mp)
-    A = (dgam[:, None, :] @ ctx.s)[:, 0].reshape(-1, d, d)
-    X = _expm1_np(np.clip(-A, -1e3, 1e3))
-    Ctr = ctx.Ctr
-    D = np.swapaxes(X, -1, -2) @ (Ctr + Ctr @ X) + Ctr @ X
-    r = y - _to_mandel(D)
-    rs = ctx.muJm[:, None] * r / mp.tau0_min
-    res = np.abs(rs).max(-1)
-    merit = np.nan_to_num((rs * rs).sum(-1), nan=np.inf)
-    return {"y": y, "r": r, "dgam": dgam, "slope": slope, "merit": merit,
-            "res": np.nan_to_num(res, nan=np.inf), "capped": capped.any(-1)}
-
-
-def _newton_direction(ev: dict, ctx: _Ctx, mp: _NP):
-    """-J^-1 r with J = I + 2 lambda^2 sum_i a_i S_i (x) S_i, a_i = mu J^(-2/d) d|dgamma_i|/d overstress_i:
-    dCe/d dgamma_i = -(s_i^T Ce + Ce s_i) approximated by -2 lambda^2 sym(s_i), lambda^2 = tr(Ce)/d (exact up to
-    relative errors of the order of the elastic strain and |A|; symmetric positive definite, so Cholesky)."""
-    d = ctx.d
-    a = ctx.muJm[:, None] * ev["slope"]
-    lam2 = (ctx.trCtr + ev["y"][:, :d].sum(-1)) / d
-    Sa = ctx.S * (2.0 * lam2[:, None, None] * a[:, :, None])
-    jac = np.swapaxes(Sa, -1, -2) @ ctx.S + np.eye(ctx.S.shape[-1])
-    return -_chol_solve(jac, ev["r"])
-
-
-def _candidate(ev: dict, evc: dict):
-    """Keep in ev the points where the candidate evaluation evc has the smaller merit."""
-    w = evc["merit"] < ev["merit"]
-    for k in _EV_KEYS:
-        ev[k][w] = evc[k][w]
+#: running totals of the Newton solves of this process: [residual evaluations, iterations], points (diagnostics for
+#: benchmarks/bench_taylor.py)
+SOLVER_WORK = [np.zeros(2, np.int64), 0]
 
 
 def _solve(ctx: _Ctx, dgam_warm, mp: _NP, tol: float, max_iter: int):
-    """Newton with backtracking line search on |r|^2 for all P points at once (only unconverged points iterate).
+    """Newton with backtracking line search on |r|^2 for every point, compiled per point (fullfield.crystal_kernel).
 
-    Start: the best (smallest |r|) of three guesses: the elastic trial (y = 0); a radial return, the deviatoric
-    part of the trial Ce scaled so that no overstress ratio exceeds X_PRED (a point near the flow surface, where
-    the slip increments are moderate); the previous step's slip increments (warm start).
-    Returns the final evaluation dict and converged (P,) bool."""
-    P = ctx.Ctr.shape[0]
-    d = ctx.d
-    g0 = ctx.g_n
-    ev = _evaluate(np.zeros((P, ctx.S.shape[-1])), ctx, mp)
-    over = np.where(mp.uni, ctx.tau_tr, np.abs(ctx.tau_tr)) - g0
-    target = X_PRED * mp.tau0
-    ratio = np.where(over > target, (g0 + target) / np.maximum(np.abs(ctx.tau_tr), 1e-300), 1.0)
-    alpha = ratio.min(-1)
-    if np.any(alpha < 1.0):
-        eye = np.eye(d)
-        dev = ctx.Ctr - ctx.trCtr[:, None, None] / d * eye
-        _candidate(ev, _evaluate(_to_mandel((alpha - 1.0)[:, None, None] * dev), ctx, mp))
-    if np.any(dgam_warm != 0):
-        X = _expm1_np(-(dgam_warm[:, None, :] @ ctx.s)[:, 0].reshape(-1, d, d))
-        yw = _to_mandel(np.swapaxes(X, -1, -2) @ (ctx.Ctr + ctx.Ctr @ X) + ctx.Ctr @ X)
-        _candidate(ev, _evaluate(yw, ctx, mp))
-    conv = (ev["res"] <= tol) & ~ev["capped"]
-    for _ in range(max_iter):
-        idx = np.flatnonzero(~conv)
-        if idx.size == 0:
-            break
-        sub = ctx.take(idx)
-        cur = {k: ev[k][idx] for k in _EV_KEYS} if idx.size < P else dict(ev)
-        delta = _newton_direction(cur, sub, mp)
-        step = np.ones(idx.size)
-        pending = np.arange(idx.size)
-        for ls in range(N_LINE_SEARCH):
-            tr = _evaluate(cur["y"][pending] + step[pending, None] * delta[pending], sub.take(pending), mp)
-            # sufficient decrease, or already converged
-            ok = ((tr["merit"] <= (1.0 - 1e-4 * step[pending]) * cur["merit"][pending]) | (tr["res"] <= tol)
-                  ) & np.isfinite(tr["merit"])
-            acc = idx[pending[ok]]
-            for k in _EV_KEYS:
-                ev[k][acc] = tr[k][ok]
-            pending = pending[~ok]
-            if pending.size == 0:
-                break
-            step[pending] *= 0.5
-        conv = (ev["res"] <= tol) & ~ev["capped"]
-    return ev, conv
+    Start: the radial return (the deviatoric part of the trial Ce scaled so that no overstress ratio exceeds
+    X_PRED) where the trial state is that far above the flow surface, else the elastic trial; then the previous
+    step's slip increments (warm start) where they do better. Returns ({"dgam": (P, N)}, converged (P,) bool)."""
+    P, N = ctx.tau_tr.shape
+    dgam = np.empty((P, N))
+    conv = np.empty(P, bool)
+    work = np.empty((P, 2), np.int64)
+    c = np.ascontiguousarray(np.broadcast_to(ctx.c, (P, N)))
+    xcap = np.ascontiguousarray(np.broadcast_to(ctx.xcap, (P, N)))
+    _kernel.solve(np.ascontiguousarray(ctx.Ctr), np.ascontiguousarray(ctx.muJm), np.ascontiguousarray(ctx.tau_tr),
+                  np.ascontiguousarray(np.broadcast_to(ctx.g_n, (P, N))), np.ascontiguousarray(ctx.S),
+                  np.ascontiguousarray(ctx.s), c, xcap, np.ascontiguousarray(dgam_warm), mp.tau0, mp.inv_m,
+                  mp.int_exp, mp.uni, mp.tau0_min, _kernel.MANDEL_I[ctx.d], _kernel.MANDEL_J[ctx.d], float(tol),
+                  int(max_iter), X_PRED, N_LINE_SEARCH, dgam, conv, work)
+    SOLVER_WORK[0] += work.sum(0)
+    SOLVER_WORK[1] += P
+    return {"dgam": dgam}, conv
 
 
 def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):

@@ -32,8 +32,8 @@ paper's Appendix A model form (derivations in docs/taylor.md; ``elastic_moduli``
 from __future__ import annotations
 
 import numpy as np
-import torch
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 from dataset.case import Case
 from dataset.contract import build_dataset
@@ -168,12 +168,8 @@ def solve(inputs: np.ndarray, time: np.ndarray, case: Case) -> xr.Dataset:
     tol = float({**DEFAULTS, **case.config}["tol"])
     failures = [{"sample": int(s), "reason": "non-finite F input"} for s in np.flatnonzero(~finite)]
     good = np.flatnonzero(finite)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny batched kernels: one thread is fastest (run shards in parallel instead)
-    try:
+    with threadpool_limits(limits=1):  # BLAS threads on (P, 3, 3) products only spin: run shards in parallel instead
         stress, e_mean, failed = taylor_paths(inputs[good], time, schmid, params, tol)
-    finally:
-        torch.set_num_threads(threads)
     for s, k in zip(good, failed):
         if k >= 0:
             failures.append({"sample": int(s), "reason": f"Newton did not converge (after cut-back) at "

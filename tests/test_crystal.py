@@ -165,10 +165,11 @@ def test_tangent_matches_finite_differences_3d():
         np.testing.assert_allclose(Ct[..., k, l], (Pp - Pm) / (2 * h), rtol=1e-4, atol=2e-3)
 
 
-def test_converged_step_solves_the_slip_equations_3d():
+@pytest.mark.parametrize("m", [0.05, 0.07])  # 1/m - 1 = 19 by multiplication; 13.29 by pow (crystal_kernel)
+def test_converged_step_solves_the_slip_equations_3d(m):
     """The stress-based solution satisfies the slip-increment form of the same step (the residual behind
     ``tangent``): tau0 x_i = sign(tau_i) <|tau_i| - g_i(e_n)> with tau from Fe = F Fp^-1, det Fp = 1."""
-    p, s = mg_like()
+    p, s = mg_like(m)
     F = np.eye(3) + 0.01 * np.array([[1.0, 0.3, 0.0], [0.3, -0.6, 0.1], [0.0, 0.1, -0.3]])
     P, st, conv = cr.update(F, cr.initial_state(3, 3, 18), 0.2, s, p, tol=1e-12)
     assert conv.all()
