@@ -82,6 +82,25 @@ def _expm1(A, d, X, B, Y, T):
 
 
 @numba.njit(cache=True)
+def _mandel_change(Ctr, X, T, mi, mj, d, out):
+    """out = Mandel(exp(-A)^T Ctr exp(-A) - Ctr) = Mandel(X^T (Ctr + Ctr X) + Ctr X) for X = exp(-A) - I (T is
+    scratch; no cancellation against Ctr)."""
+    for a in range(d):  # T = Ctr X
+        for b in range(d):
+            acc = 0.0
+            for m in range(d):
+                acc += Ctr[a, m] * X[m, b]
+            T[a, b] = acc
+    for q in range(mi.size):
+        a, b = mi[q], mj[q]
+        Dab, Dba = T[a, b], T[b, a]
+        for m in range(d):
+            Dab += X[m, a] * (Ctr[m, b] + T[m, b])
+            Dba += X[m, b] * (Ctr[m, a] + T[m, a])
+        out[q] = Dab if a == b else (Dab + Dba) / _SQ2
+
+
+@numba.njit(cache=True)
 def _kinetics(tau, g, tau0, c, xcap, inv_m, int_exp, uni, dgam, slope):
     """dgamma_i (power law continued linearly beyond x_cap) and d|dgamma_i|/d overstress; returns whether a
     system passed x_cap."""
@@ -129,22 +148,10 @@ def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, xcap, inv_m, int_exp, uni,
         for b in range(d):
             A[a, b] = min(max(A[a, b], -1e3), 1e3)
     _expm1(A, d, X, B, Y, T)
-    # D = X^T (Ctr + Ctr X) + Ctr X; only the Mandel components are needed
-    for a in range(d):  # T = Ctr X
-        for b in range(d):
-            acc = 0.0
-            for m in range(d):
-                acc += Ctr[a, m] * X[m, b]
-            T[a, b] = acc
+    _mandel_change(Ctr, X, T, mi, mj, d, r)
     merit, res = 0.0, 0.0
     for q in range(n):
-        a, b = mi[q], mj[q]
-        Dab, Dba = T[a, b], T[b, a]
-        for m in range(d):
-            Dab += X[m, a] * (Ctr[m, b] + T[m, b])
-            Dba += X[m, b] * (Ctr[m, a] + T[m, a])
-        dq = Dab if a == b else (Dab + Dba) / _SQ2
-        r[q] = y[q] - dq
+        r[q] = y[q] - r[q]
         rs = muJm * r[q] / tau0_min
         merit += rs * rs
         res = max(res, abs(rs))
@@ -235,19 +242,7 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
                         acc -= dgam_warm[p, i] * sp[i, a * d + b]
                     A[a, b] = acc
             _expm1(A, d, X, B, Y, T)
-            for a in range(d):
-                for b in range(d):
-                    acc = 0.0
-                    for m in range(d):
-                        acc += C[a, m] * X[m, b]
-                    T[a, b] = acc
-            for q in range(n):
-                a, b = mi[q], mj[q]
-                Dab, Dba = T[a, b], T[b, a]
-                for m in range(d):
-                    Dab += X[m, a] * (C[m, b] + T[m, b])
-                    Dba += X[m, b] * (C[m, a] + T[m, a])
-                yt[q] = Dab if a == b else (Dab + Dba) / _SQ2
+            _mandel_change(C, X, T, mi, mj, d, yt)
             mt, rest, capt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, xp,
                                        inv_m, int_exp, uni, tau0_min, mi, mj, d,
                                        tau, dgam, slope, A, X, B, Y, T, rt)
