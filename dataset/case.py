@@ -62,7 +62,7 @@ class Case:
 
     @property
     def loading(self) -> dict:
-        """Sampler settings (T, M, n_steps, F_max) of this case."""
+        """Sampler settings (T, M, n_steps, F_max and optionally volumetric) of this case."""
         return dict(self.config.get("loading", {}))
 
     def rng(self, *keys: Any) -> np.random.Generator:

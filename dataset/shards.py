@@ -24,9 +24,12 @@ def n_shards(n_samples: int, shard_size: int) -> int:
 def shard_inputs(case: Case, shard: int, shard_size: int, dim: int, input_name: str):
     """The loading paths of one shard (sample, time, d, d), drawn from case.rng("paths", shard)."""
     loading = case.loading
-    return sample_paths(shard_size, dim, case.rng("paths", shard), F_max=float(loading["F_max"]),
-                        T=float(loading["T"]), M=int(loading["M"]), n_steps=int(loading["n_steps"]),
-                        identity=input_name == "F", volumetric=float(loading.get("volumetric", 1.0)))
+    try:
+        return sample_paths(shard_size, dim, case.rng("paths", shard), F_max=float(loading["F_max"]),
+                            T=float(loading["T"]), M=int(loading["M"]), n_steps=int(loading["n_steps"]),
+                            identity=input_name == "F", volumetric=float(loading.get("volumetric", 1.0)))
+    except ValueError as err:
+        raise ValueError(f"{case} shard {shard}: {err}") from None
 
 
 def solve_shard(case: Case, shard: int, shard_size: int) -> xr.Dataset:

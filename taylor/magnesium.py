@@ -92,7 +92,8 @@ DEFAULTS = {
 #: Paper Section 2 / 5.2 loading: 1000 steps on (0, 200] s. The volumetric part is scaled by 0.1 (ln det F -> 0.1
 #: ln det F): with all six components at F_max = 0.01 /sqrt(s), det F spans 0.4-1.8 (elastic pressures to 22 GPa,
 #: over 99 % of the stress norm); scaled, ln det F is ~0.02 rms (at most 0.1 over 400 paths) and |p| is ~0.7 GPa rms
-#: (99 % below 2.1 GPa), the pressures of the paper's 200 m/s impacts (Section 7). The isochoric part, which alone drives the plasticity, is the paper's (docs/taylor.md).
+#: (99 % below 2.1 GPa), the pressures of the paper's 200 m/s impacts (Section 7). The isochoric part, which alone
+#: drives the plasticity, is the paper's (docs/taylor.md).
 LOADING = {"T": 200.0, "M": 10, "n_steps": 1000, "F_max": 0.01, "volumetric": 0.1}
 DEFAULTS["loading"] = {"volumetric": LOADING["volumetric"]}
 

@@ -103,3 +103,13 @@ def test_volumetric_scaling_of_strain_paths_and_bad_values():
     for v in (-0.1, 1.5):
         with pytest.raises(ValueError, match="volumetric"):
             draw(0, n=2, volumetric=v)
+
+
+def test_shard_paths_error_names_the_case_and_shard():
+    """A volumetric scaling that cannot apply (det F <= 0 from a huge F_max) names the case and the shard."""
+    from dataset.case import Case
+    from dataset.shards import shard_inputs
+    case = Case("taylor_mg", "BIG", {"seed": 0, "loading": {"T": 200.0, "M": 10, "n_steps": 20, "F_max": 1.0,
+                                                              "volumetric": 0.5}})
+    with pytest.raises(ValueError, match=r"taylor_mg/BIG shard 3: .*det F"):
+        shard_inputs(case, 3, 50, 3, "F")
