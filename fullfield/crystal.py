@@ -380,30 +380,6 @@ def _inv_np(A):
     return adj / _det(A)[..., None, None]
 
 
-def _expm1_np(A):
-    """exp(A) - I of (P, d, d), accurate for small A: Horner's scheme for the Taylor series of exp(B) - I,
-    B = A/2^k with |B|_1 <= 1/2 (degree from the largest norm in the batch, truncation below 1e-17), then
-    k squarings exp(2B) - I = X (X + 2I), X = exp(B) - I (no cancellation against I)."""
-    if A.size == 0:
-        return A.copy()
-    norm = float(np.abs(A).sum(-2).max())
-    k = int(np.ceil(np.log2(norm / 0.5))) if norm > 0.5 else 0
-    B = A / 2.0**k if k else A
-    theta = norm / 2.0**k
-    deg, term = 1, theta
-    while term * theta / (deg + 1) > 1e-17 and deg < 30:
-        deg += 1
-        term *= theta / deg
-    eye = np.eye(A.shape[-1])
-    Y = eye + B / deg if deg > 1 else eye
-    for j in range(deg - 1, 1, -1):
-        Y = eye + (B @ Y) / j
-    X = B @ Y
-    for _ in range(k):
-        X = 2.0 * X + X @ X
-    return X
-
-
 def _pe_np(Fe, mu, kappa):
     """dW^e/dFe (numpy), see ``elastic_stress``."""
     d = Fe.shape[-1]
@@ -431,9 +407,6 @@ class _NP:
         g = np.where(self.sinf > 0, self.sinf * -np.expm1(-self.h * e / self.safe), 0.0)
         return g + e @ self.K.T if self.has_latent else g
 
-    def dg_diag(self, e):
-        return np.where(self.sinf > 0, self.h * np.exp(-self.h * e / self.safe), 0.0)
-
 
 #: cap on one step's slip increment per system while iterating (beyond it the power law is clipped; a converged
 #: step that reaches it is rejected and sub-stepped)
@@ -446,7 +419,7 @@ N_LINE_SEARCH = 12
 
 class _Ctx:
     """Fixed data of one step for P points: Ctr = T^T T (T = F_{n+1} Fp_n^-1), mu J^(-2/d), Mandel Schmid
-    vectors S (P|1, N, n), s (P|1, N, d*d), c = dt gamma_dot0 (P, N), x_cap, e_n."""
+    vectors S (P|1, N, n), s (P|1, N, d*d), c = dt gamma_dot0 (P, N), x_cap, g(e_n), trial tau."""
 
     def __init__(self, T, e_n, s, dt, mp: _NP):
         d = T.shape[-1]
@@ -457,9 +430,7 @@ class _Ctx:
         self.s = s.reshape(*s.shape[:-2], d * d)
         self.c = dt * mp.gd0
         self.xcap = (DGAMMA_MAX / self.c) ** mp.m
-        self.e_n = e_n
         self.g_n = mp.g(e_n)  # hardening from the start of the step (semi-implicit scheme)
-        self.trCtr = np.trace(self.Ctr, axis1=-2, axis2=-1)
         self.tau_tr = self.muJm[:, None] * (self.S @ _to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
 
 
@@ -494,7 +465,7 @@ def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):
     """Fp_{n+1} = exp(sum dgamma_i s_i) Fp_n (rescaled to det 1), e, slip_rate, and P = dW^e/dFe Fp^-T."""
     d = F.shape[-1]
     A = (dgam[:, None, :] @ s.reshape(*s.shape[:-2], d * d))[:, 0].reshape(-1, d, d)
-    Fp = Fp_n + _expm1_np(A) @ Fp_n
+    Fp = Fp_n + _kernel.expm1_batch(np.ascontiguousarray(A)) @ Fp_n
     Fp = Fp / _det(Fp)[:, None, None] ** (1.0 / d)
     Fp_inv = _inv_np(Fp)
     P = _pe_np(F @ Fp_inv, mp.mu, mp.kappa) @ np.swapaxes(Fp_inv, -1, -2)

@@ -30,6 +30,17 @@ def _ipow(x, k):
     return out
 
 
+@numba.njit(cache=True, inline="always")  # in the hot loop: no call per 3x3 product
+def _matmul(A, B, d, out):
+    """out = A B for d x d A, B (out must be neither)."""
+    for i in range(d):
+        for j in range(d):
+            acc = 0.0
+            for m in range(d):
+                acc += A[i, m] * B[m, j]
+            out[i, j] = acc
+
+
 @numba.njit(cache=True)
 def _expm1(A, d, X, B, Y, T):
     """X = exp(A) - I for one d x d A (Horner's scheme of the Taylor series of exp(B) - I, B = A/2^k with
@@ -54,43 +65,23 @@ def _expm1(A, d, X, B, Y, T):
             B[i, j] = A[i, j] * scale
             Y[i, j] = (1.0 if i == j else 0.0) + (B[i, j] / deg if deg > 1 else 0.0)
     for jj in range(deg - 1, 1, -1):
-        for i in range(d):
-            for j in range(d):
-                acc = 0.0
-                for m in range(d):
-                    acc += B[i, m] * Y[m, j]
-                T[i, j] = acc
+        _matmul(B, Y, d, T)
         for i in range(d):
             for j in range(d):
                 Y[i, j] = (1.0 if i == j else 0.0) + T[i, j] / jj
-    for i in range(d):
-        for j in range(d):
-            acc = 0.0
-            for m in range(d):
-                acc += B[i, m] * Y[m, j]
-            X[i, j] = acc
+    _matmul(B, Y, d, X)
     for _ in range(k):
+        _matmul(X, X, d, T)
         for i in range(d):
             for j in range(d):
-                acc = 0.0
-                for m in range(d):
-                    acc += X[i, m] * X[m, j]
-                T[i, j] = 2.0 * X[i, j] + acc
-        for i in range(d):
-            for j in range(d):
-                X[i, j] = T[i, j]
+                X[i, j] = 2.0 * X[i, j] + T[i, j]
 
 
 @numba.njit(cache=True)
 def _mandel_change(Ctr, X, T, mi, mj, d, out):
     """out = Mandel(exp(-A)^T Ctr exp(-A) - Ctr) = Mandel(X^T (Ctr + Ctr X) + Ctr X) for X = exp(-A) - I (T is
     scratch; no cancellation against Ctr)."""
-    for a in range(d):  # T = Ctr X
-        for b in range(d):
-            acc = 0.0
-            for m in range(d):
-                acc += Ctr[a, m] * X[m, b]
-            T[a, b] = acc
+    _matmul(Ctr, X, d, T)
     for q in range(mi.size):
         a, b = mi[q], mj[q]
         Dab, Dba = T[a, b], T[b, a]
@@ -293,6 +284,17 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
         conv_out[p] = converged
         work_out[p, 0] = n_eval
         work_out[p, 1] = it
+
+
+@numba.njit(cache=True)
+def expm1_batch(A):
+    """exp(A) - I for every d x d matrix of A (P, d, d) (``_expm1`` per matrix)."""
+    P, d = A.shape[0], A.shape[1]
+    X = np.empty_like(A)
+    B, Y, T = np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
+    for p in range(P):
+        _expm1(A[p], d, X[p], B, Y, T)
+    return X
 
 
 def integer_exponents(inv_m: np.ndarray) -> np.ndarray:
