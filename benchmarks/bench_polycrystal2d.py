@@ -7,7 +7,7 @@ cell with 32 grains. The first ~15 steps are elastic (homogeneous: no Newton ite
 numbers are reported over the plastic steps (SNES iterating) and over all steps. It reports
 
   wall seconds per time step, and per step per 10^4 pixels; SNES (Newton) and KSP iterations per step;
-  the share of time spent in the crystal-plasticity update and tangent (fullfield/crystal.py);
+  the share of time spent in the crystal-plasticity update and tangent (mechanics/crystal.py);
   the speed-up from 1 to 2 ranks;
 
 plus the machine conditions (cores, load average before and after, other busy processes) since the cores may be
@@ -27,6 +27,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from pipeline.config import make_case
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +44,7 @@ def worker(args):
     from fullfield.polycrystal2d import material, microstructure, producer
     from fullfield.polycrystal2d.solver import CellSolver
 
-    case = producer.make_case("PH", seed=2023, grid=args.grid, n_grains=32, petsc_options=args.petsc_options)
+    case = make_case("polycrystal2d", "PH", seed=2023, grid=args.grid, n_grains=32, petsc_options=args.petsc_options)
     cfg = producer.config_of(case)
     n = args.steps + 1
     t = np.arange(n) * 0.2

@@ -17,21 +17,22 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.machine import describe
 from dataset.sampler import sample_paths
-from fullfield import crystal
-from taylor import hcp
+from mechanics import crystal, slip
+from pipeline.config import make_case
+from pipeline.registry import entry
 from taylor import magnesium as mg
 
 
 def run(n_samples: int, n_grains: int, n_steps: int) -> dict:
-    case = mg.make_case(seed=0, n_grains=n_grains)
-    load = mg.LOADING
+    case = make_case("taylor_mg", seed=0, n_grains=n_grains)
+    load = entry("taylor_mg").loading  # the paper's loading, volumetric part scaled (docs/taylor.md)
     p = sample_paths(n_samples, 3, np.random.default_rng(1), F_max=load["F_max"], T=load["T"], M=load["M"],
                      n_steps=load["n_steps"], identity=True, volumetric=load["volumetric"])
     F, t = p.values[:, : n_steps + 1], p.time[: n_steps + 1]  # the paper's dt = 0.2 s
     params = mg.material(case)
     _, Q = mg.texture(case)
-    b, n, _, _ = hcp.systems()
-    schmid = crystal.schmid_tensors(b, n, Q)
+    b, n, _, _ = slip.hcp_systems()
+    schmid = slip.schmid_tensors(b, n, Q)
     mg.taylor_paths(F[:1, :2], t[:2], schmid, params)  # numba compilation (cached on disk after the first run)
     work0, points0 = crystal.SOLVER_WORK[0].copy(), crystal.SOLVER_WORK[1]
     c0, w0 = time.process_time(), time.perf_counter()
@@ -69,7 +70,7 @@ def main():
     with open(args.out, "w") as f:
         json.dump({"machine": info, "runs": runs, "summary": summary,
                    "note": "128 grains x 1000 steps at dt = 0.2 s, the producer's sampler paths (taylor.magnesium."
-                           "LOADING) and parameters; Newton solve compiled with numba (fullfield/crystal_kernel); cost "
+                           "registry loading) and parameters; Newton solve compiled with numba (mechanics/crystal_kernel); cost "
                            "extrapolated linearly from steps_run steps; one process (shards run in parallel "
                            "scale to the cores)."}, f, indent=1)
 

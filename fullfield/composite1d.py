@@ -21,17 +21,15 @@ from scipy.interpolate import PchipInterpolator
 
 from dataset.case import Case
 from dataset.contract import build_dataset
+from dataset.producer import Producer
 
 NAME = "composite1d"
 INPUT = "strain"
 DIM = 1
 
-#: Paper Section 3: E ~ U[1, 10] GPa, sigma0 ~ U[0.1, 1] GPa, n ~ U[1, 20], edot0 = 1/s (ranges in MPa).
-DEFAULTS = {"n_phases": 1, "E": [1000.0, 10000.0], "sigma0": [100.0, 1000.0], "n": [1.0, 20.0], "edot0": 1.0,
-            "rtol": 1e-6}
+#: Case keys drawn per phase from U[lo, hi], in this order (the defaults, paper Section 3, are in the config schema:
+#: pipeline/schemas/config.schema.yaml, $defs/composite1d_defaults).
 RANGES = ("E", "sigma0", "n")
-#: Paper Section 2 loading (T in s, F_max in 1/sqrt(s)); used by make_case.
-LOADING = {"T": 200.0, "M": 10, "n_steps": 1000, "F_max": 0.01}
 
 METHOD = "Radau"
 #: Cap on RHS evaluations per solve, per output time (measured: 7-8 for one sample, up to 45 for a stiff batch of
@@ -41,19 +39,12 @@ MAX_NFEV_PER_POINT = 300
 STRAIN_FLOOR = 1e-12
 
 
-def make_case(name: str = "custom", n_phases: int = 1, seed: int = 0, **overrides) -> Case:
-    """A Case of this producer: LOADING and DEFAULTS, then n_phases, seed and overrides (``loading`` merged)."""
-    loading = {**LOADING, **overrides.pop("loading", {})}
-    config = {**DEFAULTS, "seed": int(seed), "loading": loading, "n_phases": int(n_phases), **overrides}
-    return Case(NAME, name, config)
-
-
 def material(case: Case) -> dict:
     """Phase parameters drawn once per case from case.rng("material"), i.i.d. uniform on the configured ranges.
 
     Returns E, sigma0 (MPa) and n, each an array of length n_phases, and edot0 (1/s).
     """
-    cfg = {**DEFAULTS, **case.config}
+    cfg = case.config
     n_phases = int(cfg["n_phases"])
     if n_phases < 1:
         raise ValueError(f"{case}: n_phases must be at least 1, got {n_phases}")
@@ -129,7 +120,7 @@ class _System:
         return sp.csc_matrix((data, self.indices, self.indptr), shape=self.shape)
 
 
-def integrate(eps_bar: np.ndarray, time: np.ndarray, mat: dict, rtol: float):
+def integrate_ode(eps_bar: np.ndarray, time: np.ndarray, mat: dict, rtol: float):
     """Integrate eqs. (8, 11) for the paths eps_bar (S, n_time) on ``time``; one ODE system for all S*N eps_p.
 
     Tolerances: rtol, and atol = rtol * max_t |eps_bar| per sample (the strain scale of the path, floored at
@@ -161,55 +152,56 @@ def integrate(eps_bar: np.ndarray, time: np.ndarray, mat: dict, rtol: float):
     return result.message, result.y.reshape(S, N, len(time)).transpose(0, 2, 1)
 
 
-def solve(inputs: np.ndarray, time: np.ndarray, case: Case) -> xr.Dataset:
-    """Solve the unit cell for strain paths ``inputs`` (S, n_time, 1, 1) on ``time`` (s, time[0] = 0).
+class Composite1D(Producer):
+    """Producer ``composite1d``: strain paths (S, n_time, 1, 1) -> stress (eq. 11)."""
 
-    Returns the contract Dataset: stress sigma (MPa, eq. 11), params E, sigma0, n (over ``phase``) and edot0,
-    micro eps_p (sample, time, phase). The batch is solved as one system; if that fails, each sample is solved
-    alone and those that still fail are listed in attrs["failures"] and left out.
-    """
-    inputs = np.asarray(inputs, float)
-    time = np.asarray(time, float)
-    if inputs.ndim != 4 or inputs.shape[2:] != (1, 1) or inputs.shape[1] != time.size:
-        raise ValueError(f"{case}: inputs must be (S, {time.size}, 1, 1), got {inputs.shape}")
-    mat = material(case)
-    rtol = float(case.config.get("rtol", DEFAULTS["rtol"]))
-    eps_bar = inputs[:, :, 0, 0]
-    S, N, n_time = eps_bar.shape[0], len(mat["E"]), time.size
+    name, input, dim = NAME, INPUT, DIM
 
-    eps_p = np.zeros((S, n_time, N))
-    finite = np.isfinite(eps_bar).all(axis=1)
-    failures = [{"sample": int(s), "reason": "non-finite strain input"} for s in np.flatnonzero(~finite)]
-    good = np.flatnonzero(finite)
-    if good.size:
-        _, out = integrate(eps_bar[good], time, mat, rtol)
-        if out is not None:
-            eps_p[good] = out
-        else:  # fallback, only on failure: each sample alone
-            ok = []
-            for s in good:
-                message, out = integrate(eps_bar[s:s + 1], time, mat, rtol)
-                if out is None:
-                    failures.append({"sample": int(s), "reason": message})
-                else:
-                    eps_p[s] = out[0]
-                    ok.append(s)
-            good = np.asarray(ok, int)
-    failures.sort(key=lambda f: f["sample"])
-    Ebar = effective_modulus(mat["E"])
-    eps_p = eps_p[good]
-    stress = Ebar * (eps_bar[good] - eps_p.mean(-1))  # eq. (11) on the grid
+    def integrate(self, inputs, time, case, good, failures) -> xr.Dataset:
+        """Stress sigma (MPa, eq. 11), params E, sigma0, n (over ``phase``) and edot0, micro eps_p (sample, time,
+        phase). The samples ``good`` are solved as one system; if that fails, each alone, and those that still
+        fail are listed in the failures and left out."""
+        mat = material(case)
+        rtol = float(case.config["rtol"])
+        eps_bar = inputs[:, :, 0, 0]
+        S, N, n_time = eps_bar.shape[0], len(mat["E"]), time.size
 
-    phase = {"phase": np.arange(N)}
-    params = {
-        "E": xr.DataArray(mat["E"], dims="phase", coords=phase,
-                          attrs={"units": "MPa", "long_name": "Young's modulus"}),
-        "sigma0": xr.DataArray(mat["sigma0"], dims="phase", coords=phase,
-                               attrs={"units": "MPa", "long_name": "yield stress"}),
-        "n": xr.DataArray(mat["n"], dims="phase", coords=phase, attrs={"units": "1", "long_name": "rate exponent"}),
-        "edot0": xr.DataArray(mat["edot0"], attrs={"units": "1/s", "long_name": "reference plastic strain rate"}),
-    }
-    micro = {"eps_p": xr.DataArray(eps_p, dims=("sample", "time", "phase"),
-                                   attrs={"units": "1", "long_name": "plastic strain per phase"})}
-    return build_dataset(case, time, inputs[good], stress[:, :, None, None], input_name=INPUT, params=params,
-                         micro=micro, failures=failures, sample=good)
+        eps_p = np.zeros((S, n_time, N))
+        if good.size:
+            _, out = integrate_ode(eps_bar[good], time, mat, rtol)
+            if out is not None:
+                eps_p[good] = out
+            else:  # fallback, only on failure: each sample alone
+                ok = []
+                for s in good:
+                    message, out = integrate_ode(eps_bar[s:s + 1], time, mat, rtol)
+                    if out is None:
+                        failures.append({"sample": int(s), "reason": message})
+                    else:
+                        eps_p[s] = out[0]
+                        ok.append(s)
+                good = np.asarray(ok, int)
+        failures.sort(key=lambda f: f["sample"])
+        Ebar = effective_modulus(mat["E"])
+        eps_p = eps_p[good]
+        stress = Ebar * (eps_bar[good] - eps_p.mean(-1))  # eq. (11) on the grid
+
+        phase = {"phase": np.arange(N)}
+        params = {
+            "E": xr.DataArray(mat["E"], dims="phase", coords=phase,
+                              attrs={"units": "MPa", "long_name": "Young's modulus"}),
+            "sigma0": xr.DataArray(mat["sigma0"], dims="phase", coords=phase,
+                                   attrs={"units": "MPa", "long_name": "yield stress"}),
+            "n": xr.DataArray(mat["n"], dims="phase", coords=phase,
+                              attrs={"units": "1", "long_name": "rate exponent"}),
+            "edot0": xr.DataArray(mat["edot0"], attrs={"units": "1/s", "long_name": "reference plastic strain rate"}),
+        }
+        micro = {"eps_p": xr.DataArray(eps_p, dims=("sample", "time", "phase"),
+                                       attrs={"units": "1", "long_name": "plastic strain per phase"})}
+        return build_dataset(case, time, inputs[good], stress[:, :, None, None], input_name=INPUT, params=params,
+                             micro=micro, failures=failures, sample=good)
+
+
+PRODUCER = Composite1D()
+#: solve(inputs (S, n_time, 1, 1) strain, time (s), case) -> contract Dataset (dataset.producer.Producer.solve)
+solve = PRODUCER.solve

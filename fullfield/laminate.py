@@ -37,28 +37,23 @@ Units: stress and moduli in MPa, time in s, q0_dot in 1/s, strains dimensionless
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import xarray as xr
 
 from dataset.case import Case
 from dataset.contract import build_dataset
+from dataset.producer import Producer
 
 NAME = "laminate"
 INPUT = "strain"
 DIM = 2
 
-#: Table 1, case MH: lambda = 24 GPa, mu = 25 GPa, sigma0 = 500 MPa, m = 0.2, q0_dot = 1/s in both layers.
-#: Per-layer keys take a number (both layers) or a pair [+, -].
-DEFAULTS = {"lambda": 24000.0, "mu": 25000.0, "sigma0": [500.0, 500.0], "m": [0.2, 0.2], "q0_dot": 1.0,
-            "hardening": "none", "h": 1000.0, "plane_stress": "mean", "substeps": 1, "tol": 1e-10,
-            "max_iter": 60}
+#: Per-layer keys take a number (both layers) or a pair [+, -]; the defaults (Table 1, case MH) are in the config
+#: schema (pipeline/schemas/config.schema.yaml, $defs/laminate_defaults).
 LAYER_KEYS = ("lambda", "mu", "sigma0", "m", "q0_dot")
 HARDENING = ("none", "exponential")
 PLANE_STRESS = ("mean", "layer")
-#: Paper Section 4 loading: "maximum strain 33%" read as the sampler's hard bound F_max sqrt(M T) = 0.33.
-LOADING = {"T": 200.0, "M": 10, "n_steps": 1000, "F_max": 0.33 / math.sqrt(10 * 200.0)}
 
 #: Flows below this (accumulated plastic strain per step) are treated as zero: a layer is elastic in a step when
 #: even an upper bound of its flow is smaller.
@@ -85,16 +80,10 @@ def _inv_spd(N: np.ndarray) -> np.ndarray:
     return aug[:, :, k:]
 
 
-def make_case(name: str = "custom", seed: int = 0, **overrides) -> Case:
-    """A Case of this producer: LOADING and DEFAULTS, then seed and overrides (``loading`` merged)."""
-    loading = {**LOADING, **overrides.pop("loading", {})}
-    return Case(NAME, name, {**DEFAULTS, "seed": int(seed), "loading": loading, **overrides})
-
-
 def material(case: Case) -> dict:
     """Material of the case: per-layer arrays (2,) lambda, mu, sigma0 (MPa), m, q0_dot (1/s); h (MPa), hardening,
     plane_stress. No randomness: Table 1 fixes the material of each case."""
-    cfg = {**DEFAULTS, **case.config}
+    cfg = case.config
     out = {}
     for key in LAYER_KEYS:
         value = np.broadcast_to(np.asarray(cfg[key], float), (2,)).copy() if np.ndim(cfg[key]) == 0 else \
@@ -370,8 +359,8 @@ class _Return:
         return u, active, conv, state, it
 
 
-def integrate(eps_bar: np.ndarray, time: np.ndarray, mat: dict, *, substeps: int = 1, tol: float = 1e-10,
-              max_iter: int = 60):
+def integrate_paths(eps_bar: np.ndarray, time: np.ndarray, mat: dict, *, substeps: int = 1, tol: float = 1e-10,
+                    max_iter: int = 60):
     """Backward Euler for in-plane average strain paths eps_bar (S, n_time, 3) in (11, 22, 12) order on ``time``.
 
     Returns eps_p (S, n_time, 2, 3) in (11, 22, 12) order, q (S, n_time, 2), failed {sample: reason}, and stats
@@ -422,63 +411,67 @@ def _mat(v: np.ndarray) -> np.ndarray:
     return np.stack([np.stack([v[..., 0], v[..., 2]], -1), np.stack([v[..., 2], v[..., 1]], -1)], -2)
 
 
-def solve(inputs: np.ndarray, time: np.ndarray, case: Case) -> xr.Dataset:
-    """Solve the laminate for in-plane average strain paths ``inputs`` (S, n_time, 2, 2) on ``time`` (s).
+class Laminate(Producer):
+    """Producer ``laminate``: in-plane average strain paths (S, n_time, 2, 2) -> average in-plane Cauchy stress."""
 
-    Returns the contract Dataset: average in-plane Cauchy stress (MPa); params lambda, mu, sigma0, m, q0_dot
-    (over ``layer``), h, hardening; micro-state eps_p11, eps_p12, eps_p22, q (sample, time, layer). Samples with
-    non-finite input or a return mapping that does not converge are listed in attrs["failures"] and left out.
-    """
-    inputs = np.asarray(inputs, float)
-    time = np.asarray(time, float)
-    if inputs.ndim != 4 or inputs.shape[2:] != (2, 2) or inputs.shape[1] != time.size:
-        raise ValueError(f"{case}: inputs must be (S, {time.size}, 2, 2), got {inputs.shape}")
-    mat = material(case)
-    cfg = {**DEFAULTS, **case.config}
-    substeps, tol, max_iter = int(cfg["substeps"]), float(cfg["tol"]), int(cfg["max_iter"])
-    if substeps < 1 or not 0 < tol < 1e-2 or max_iter < 1:
-        raise ValueError(f"{case}: need substeps >= 1, 0 < tol < 1e-2, max_iter >= 1")
-    S = inputs.shape[0]
-    eps_bar = _vec(inputs)
-    finite = np.isfinite(eps_bar).all(axis=(1, 2))
-    failures = {int(s): "non-finite strain input" for s in np.flatnonzero(~finite)}
-    good = np.flatnonzero(finite)
-    eps_p = np.zeros((S, time.size, 2, 3))
-    q = np.zeros((S, time.size, 2))
-    if good.size:
-        ep, qq, failed, _ = integrate(eps_bar[good], time, mat, substeps=substeps, tol=tol, max_iter=max_iter)
-        eps_p[good], q[good] = ep, qq
-        failures.update({int(good[s]): reason for s, reason in failed.items()})
-    keep = np.array([s for s in range(S) if s not in failures], int)
-    _, stress_l = layer_fields(eps_bar[keep], eps_p[keep], mat)  # (S', n_time, 2, 4)
-    stress = _mat(0.5 * (stress_l[..., 0, [0, 1, 3]] + stress_l[..., 1, [0, 1, 3]]))
+    name, input, dim = NAME, INPUT, DIM
 
-    layer = {"layer": ("layer", np.arange(2), {"long_name": "layer: 0 = '+', 1 = '-' (Table 1)"})}
+    def integrate(self, inputs, time, case, good, failures) -> xr.Dataset:
+        """Average in-plane Cauchy stress (MPa); params lambda, mu, sigma0, m, q0_dot (over ``layer``), h,
+        hardening; micro-state eps_p11, eps_p12, eps_p22, q (sample, time, layer). Samples whose return mapping
+        does not converge are listed in the failures and left out."""
+        mat = material(case)
+        cfg = case.config
+        substeps, tol, max_iter = int(cfg["substeps"]), float(cfg["tol"]), int(cfg["max_iter"])
+        if substeps < 1 or not 0 < tol < 1e-2 or max_iter < 1:
+            raise ValueError(f"{case}: need substeps >= 1, 0 < tol < 1e-2, max_iter >= 1")
+        S = inputs.shape[0]
+        eps_bar = _vec(inputs)
+        reasons = {f["sample"]: f["reason"] for f in failures}
+        eps_p = np.zeros((S, time.size, 2, 3))
+        q = np.zeros((S, time.size, 2))
+        if good.size:
+            ep, qq, failed, _ = integrate_paths(eps_bar[good], time, mat, substeps=substeps, tol=tol,
+                                                max_iter=max_iter)
+            eps_p[good], q[good] = ep, qq
+            reasons.update({int(good[s]): reason for s, reason in failed.items()})
+        keep = np.array([s for s in range(S) if s not in reasons], int)
+        _, stress_l = layer_fields(eps_bar[keep], eps_p[keep], mat)  # (S', n_time, 2, 4)
+        stress = _mat(0.5 * (stress_l[..., 0, [0, 1, 3]] + stress_l[..., 1, [0, 1, 3]]))
 
-    def per_layer(key, units, long_name):
-        return xr.DataArray(mat[key], dims="layer", coords=layer, attrs={"units": units, "long_name": long_name})
+        layer = {"layer": ("layer", np.arange(2), {"long_name": "layer: 0 = '+', 1 = '-' (Table 1)"})}
 
-    params = {
-        "lambda": per_layer("lambda", "MPa", "Lame modulus lambda"),
-        "mu": per_layer("mu", "MPa", "shear modulus mu"),
-        "sigma0": per_layer("sigma0", "MPa", "yield strength sigma0"),
-        "m": per_layer("m", "1", "rate-hardening exponent m"),
-        "q0_dot": per_layer("q0_dot", "1/s", "reference plastic strain rate"),
-        "h": xr.DataArray(mat["h"], attrs={"units": "MPa", "long_name": "hardening coefficient h in "
-                                           "H = 1 - exp(-h q / sigma0) (unused without hardening)"}),
-        "hardening": xr.DataArray(np.int8(mat["hardening"] == "exponential"), attrs={
-            "units": "1", "long_name": "isotropic hardening H(q)", "flag_values": [0, 1],
-            "flag_meanings": "none exponential"}),
-    }
-    dims = ("sample", "time", "layer")
-    micro = {
-        "eps_p11": xr.DataArray(eps_p[keep, :, :, 0], dims=dims, attrs={"units": "1", "long_name": "plastic strain 11"}),
-        "eps_p12": xr.DataArray(eps_p[keep, :, :, 2], dims=dims,
-                                attrs={"units": "1", "long_name": "plastic strain 12 (tensor component)"}),
-        "eps_p22": xr.DataArray(eps_p[keep, :, :, 1], dims=dims, attrs={"units": "1", "long_name": "plastic strain 22"}),
-        "q": xr.DataArray(q[keep], dims=dims, attrs={"units": "1", "long_name": "accumulated plastic strain q"}),
-    }
-    ds = build_dataset(case, time, inputs[keep], stress, input_name=INPUT, params=params, micro=micro,
-                       failures=[{"sample": s, "reason": failures[s]} for s in sorted(failures)], sample=keep)
-    ds.attrs["plane_stress"] = mat["plane_stress"]
-    return ds
+        def per_layer(key, units, long_name):
+            return xr.DataArray(mat[key], dims="layer", coords=layer, attrs={"units": units, "long_name": long_name})
+
+        params = {
+            "lambda": per_layer("lambda", "MPa", "Lame modulus lambda"),
+            "mu": per_layer("mu", "MPa", "shear modulus mu"),
+            "sigma0": per_layer("sigma0", "MPa", "yield strength sigma0"),
+            "m": per_layer("m", "1", "rate-hardening exponent m"),
+            "q0_dot": per_layer("q0_dot", "1/s", "reference plastic strain rate"),
+            "h": xr.DataArray(mat["h"], attrs={"units": "MPa", "long_name": "hardening coefficient h in "
+                                               "H = 1 - exp(-h q / sigma0) (unused without hardening)"}),
+            "hardening": xr.DataArray(np.int8(mat["hardening"] == "exponential"), attrs={
+                "units": "1", "long_name": "isotropic hardening H(q)", "flag_values": [0, 1],
+                "flag_meanings": "none exponential"}),
+        }
+        dims = ("sample", "time", "layer")
+        micro = {
+            "eps_p11": xr.DataArray(eps_p[keep, :, :, 0], dims=dims,
+                                    attrs={"units": "1", "long_name": "plastic strain 11"}),
+            "eps_p12": xr.DataArray(eps_p[keep, :, :, 2], dims=dims,
+                                    attrs={"units": "1", "long_name": "plastic strain 12 (tensor component)"}),
+            "eps_p22": xr.DataArray(eps_p[keep, :, :, 1], dims=dims,
+                                    attrs={"units": "1", "long_name": "plastic strain 22"}),
+            "q": xr.DataArray(q[keep], dims=dims, attrs={"units": "1", "long_name": "accumulated plastic strain q"}),
+        }
+        ds = build_dataset(case, time, inputs[keep], stress, input_name=INPUT, params=params, micro=micro,
+                           failures=[{"sample": s, "reason": reasons[s]} for s in sorted(reasons)], sample=keep)
+        ds.attrs["plane_stress"] = mat["plane_stress"]
+        return ds
+
+
+PRODUCER = Laminate()
+#: solve(inputs (S, n_time, 2, 2) strain, time (s), case) -> contract Dataset (dataset.producer.Producer.solve)
+solve = PRODUCER.solve

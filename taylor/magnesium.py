@@ -1,8 +1,8 @@
 """3D magnesium polycrystal by Taylor averaging (paper Section 5.2): producer ``taylor_mg``.
 
 Each case has G grains (128 in the paper) with uniformly random orientations drawn once from case.rng("texture")
-and stored in the dataset. Every grain follows the crystal plasticity of fullfield.crystal (paper Appendix A, in
-3D) with the HCP systems of taylor.hcp; the deformation gradient is uniform over grains (Taylor), and the
+and stored in the dataset. Every grain follows the crystal plasticity of mechanics.crystal (paper Appendix A, in
+3D) with the HCP systems of mechanics.slip; the deformation gradient is uniform over grains (Taylor), and the
 macroscopic Cauchy stress is the grain average, sigma = <P> F^T / det F (F is common to all grains).
 All grains of all samples advance together, one implicit step at a time (no Python loop over grains or samples).
 Units: stress and moduli in MPa, time in s.
@@ -27,7 +27,8 @@ paper's Appendix A model form (derivations in docs/taylor.md; ``elastic_moduli``
   K             latent hardening K_ij = 100 MPa (i != j): the source hardens every system with the total slip
                 (interaction 1), which the linear, non-saturating latent term of (A2) cannot reproduce; 100 MPa is
                 a PLACEHOLDER below the self slopes, not a literature value.
-  c/a = 1.624, twin shear 0.129: crystallography (taylor.hcp).
+  c/a = 1.624 (mechanics.slip.C_OVER_A); twin shear |3 - (c/a)^2| / (sqrt(3) c/a) = 0.129 (Christian &
+                Mahajan 1995).
 """
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ from threadpoolctl import threadpool_limits
 
 from dataset.case import Case
 from dataset.contract import build_dataset
-from fullfield import crystal
-from taylor import hcp
+from dataset.producer import Producer
+from mechanics import crystal, slip
+from mechanics.tensor import cauchy
 
 NAME = "taylor_mg"
 INPUT = "F"
@@ -80,38 +82,25 @@ def plastic_defaults(src=WANG_2014) -> dict:
             "gamma_dot0": src["dot_gamma_0"], "m": 1.0 / src["n"]}
 
 
-_MU, _KAPPA = elastic_moduli(**ELASTIC_CONSTANTS)
-DEFAULTS = {
-    "n_grains": 128,
-    "mu": round(_MU, 1),  # 17299.8 MPa
-    "kappa": round(_KAPPA, 1),  # 35229.3 MPa
-    **plastic_defaults(),  # tau0 [10, 55, 60, 40], sigma_inf [30, 80, 90, 50], h [262, 154, 158, 50] MPa
-    "latent": 100.0,  # placeholder (see the module docstring)
-    "tol": 1e-8,
-}
-#: Paper Section 2 / 5.2 loading: 1000 steps on (0, 200] s. The volumetric part is scaled by 0.1 (ln det F -> 0.1
-#: ln det F): with all six components at F_max = 0.01 /sqrt(s), det F spans 0.4-1.8 (elastic pressures to 22 GPa,
-#: over 99 % of the stress norm); scaled, ln det F is ~0.02 rms (at most 0.1 over 400 paths) and |p| is ~0.7 GPa rms
-#: (99 % below 2.1 GPa), the pressures of the paper's 200 m/s impacts (Section 7). The isochoric part, which alone
-#: drives the plasticity, is the paper's (docs/taylor.md).
-LOADING = {"T": 200.0, "M": 10, "n_steps": 1000, "F_max": 0.01, "volumetric": 0.1}
-DEFAULTS["loading"] = {"volumetric": LOADING["volumetric"]}
-
-
-def make_case(name: str = "custom", seed: int = 0, **overrides) -> Case:
-    """A Case of this producer: LOADING and DEFAULTS, then seed and overrides (``loading`` merged)."""
-    loading = {**LOADING, **overrides.pop("loading", {})}
-    return Case(NAME, name, {**DEFAULTS, "seed": int(seed), "loading": loading, **overrides})
+# The case defaults are in the config schema (pipeline/schemas/config.schema.yaml, $defs/taylor_mg_defaults):
+# n_grains 128; mu 17299.8, kappa 35229.3 MPa = round(elastic_moduli(**ELASTIC_CONSTANTS), 1); tau0, sigma_inf, h,
+# gamma_dot0, m = plastic_defaults() (tests/test_config.py checks both); latent 100 MPa, a placeholder (module
+# docstring); tol 1e-8; loading.volumetric 0.1. The paper's loading of Sections 2 and 5.2 is 1000 steps on
+# (0, 200] s. The volumetric part is scaled by 0.1 (ln det F -> 0.1 ln det F): with all six components at
+# F_max = 0.01 /sqrt(s), det F spans 0.4-1.8 (elastic pressures to 22 GPa, over 99 % of the stress norm); scaled,
+# ln det F is ~0.02 rms (at most 0.1 over 400 paths) and |p| is ~0.7 GPa rms (99 % below 2.1 GPa), the pressures
+# of the paper's 200 m/s impacts (Section 7). The isochoric part, which alone drives the plasticity, is the
+# paper's (docs/taylor.md).
 
 
 def material(case: Case) -> crystal.Params:
     """crystal.Params of the 18 Mg systems from the case config (per-family values expanded to systems)."""
-    cfg = {**DEFAULTS, **case.config}
-    _, _, fam, uni = hcp.systems()
+    cfg = case.config
+    _, _, fam, uni = slip.hcp_systems()
     per = lambda key: np.asarray(cfg[key], float)[fam]  # noqa: E731
     for key in ("tau0", "sigma_inf", "h"):
-        if len(cfg[key]) != len(hcp.FAMILIES):
-            raise ValueError(f"{case}: {key} needs one value per family {hcp.FAMILIES}, got {cfg[key]}")
+        if len(cfg[key]) != len(slip.HCP_FAMILIES):
+            raise ValueError(f"{case}: {key} needs one value per family {slip.HCP_FAMILIES}, got {cfg[key]}")
     return crystal.Params.create(len(fam), mu=cfg["mu"], kappa=cfg["kappa"], tau0=per("tau0"),
                                  gamma_dot0=cfg["gamma_dot0"], m=cfg["m"], sigma_inf=per("sigma_inf"),
                                  h=per("h"), K=float(cfg["latent"]), unidirectional=uni)
@@ -119,10 +108,10 @@ def material(case: Case) -> crystal.Params:
 
 def texture(case: Case):
     """The case's grain orientations: (quaternions (G, 4), Q (G, 3, 3) lattice -> sample), from rng("texture")."""
-    n_grains = int({**DEFAULTS, **case.config}["n_grains"])
+    n_grains = int(case.config["n_grains"])
     if n_grains < 1:
         raise ValueError(f"{case}: n_grains must be at least 1, got {n_grains}")
-    return hcp.random_orientations(n_grains, case.rng("texture"))
+    return slip.random_orientations(n_grains, case.rng("texture"))
 
 
 def taylor_paths(F, time, schmid, params: crystal.Params, tol: float = 1e-8):
@@ -139,62 +128,59 @@ def taylor_paths(F, time, schmid, params: crystal.Params, tol: float = 1e-8):
     failed = np.full(S, -1)
     for k in range(1, n_time):
         P, state, conv = crystal.update(F[:, k, None], state, time[k] - time[k - 1], schmid, params, tol=tol)
-        stress[:, k] = crystal.cauchy_stress(P.mean(1), F[:, k])
+        stress[:, k] = cauchy(P.mean(1), F[:, k])
         e_mean[:, k] = state["e"].mean(1)
         failed = np.where((failed < 0) & ~conv.all(1), k, failed)
     return stress, e_mean, failed
 
 
-def solve(inputs: np.ndarray, time: np.ndarray, case: Case) -> xr.Dataset:
-    """Solve the Taylor polycrystal for F paths ``inputs`` (S, n_time, 3, 3) on ``time`` (s, time[0] = 0).
+class TaylorMg(Producer):
+    """Producer ``taylor_mg``: F paths (S, n_time, 3, 3) -> grain-averaged Cauchy stress of the Taylor polycrystal."""
 
-    Returns the contract Dataset: stress (Cauchy, MPa), params (orientation quaternions, per-system parameters),
-    micro ``slip`` (sample, time, family): grain- and family-averaged accumulated slip e (for the twins e/0.129 is
-    the mean twin volume fraction). Samples with a grain that did not converge (after cut-back) are listed in
-    attrs["failures"] and left out. Raises ValueError for a wrong shape or det F <= 0.
-    """
-    inputs = np.asarray(inputs, float)
-    time = np.asarray(time, float)
-    if inputs.ndim != 4 or inputs.shape[2:] != (3, 3) or inputs.shape[1] != time.size:
-        raise ValueError(f"{case}: inputs must be (S, {time.size}, 3, 3), got {inputs.shape}")
-    finite = np.isfinite(inputs).all(axis=(1, 2, 3))
-    det = np.where(finite[:, None], np.linalg.det(np.where(finite[:, None, None, None], inputs, 1.0)), 1.0)
-    if np.any(det <= 0):
-        s, k = np.argwhere(det <= 0)[0]
-        raise ValueError(f"{case}: det F = {det[s, k]:.6g} <= 0 in sample {s} at t = {time[k]:.6g} s")
-    params = material(case)
-    quat, Q = texture(case)
-    b, n, fam, uni = hcp.systems()
-    schmid = crystal.schmid_tensors(b, n, Q)
-    tol = float({**DEFAULTS, **case.config}["tol"])
-    failures = [{"sample": int(s), "reason": "non-finite F input"} for s in np.flatnonzero(~finite)]
-    good = np.flatnonzero(finite)
-    with threadpool_limits(limits=1):  # BLAS threads on (P, 3, 3) products only spin: run shards in parallel instead
-        stress, e_mean, failed = taylor_paths(inputs[good], time, schmid, params, tol)
-    for s, k in zip(good, failed):
-        if k >= 0:
-            failures.append({"sample": int(s), "reason": f"Newton did not converge (after cut-back) at "
-                             f"t = {time[k]:.6g} s in at least one grain"})
-    ok = failed < 0
-    failures.sort(key=lambda f: f["sample"])
-    slip = np.stack([e_mean[ok][..., fam == i].mean(-1) for i in range(len(hcp.FAMILIES))], -1)
-    fam_coord = {"family": list(hcp.FAMILIES)}
-    system = {"system": np.arange(len(fam))}
-    pdict = {
-        "orientation": xr.DataArray(quat, dims=("grain", "quaternion"),
-                                    attrs={"units": "1", "long_name": "grain orientation, damask quaternion "
-                                           "(passive, sample -> crystal; w, x, y, z)"}),
-        "mu": xr.DataArray(params.mu, attrs={"units": "MPa", "long_name": "shear modulus"}),
-        "kappa": xr.DataArray(params.kappa, attrs={"units": "MPa", "long_name": "bulk modulus"}),
-        "tau0": xr.DataArray(params.tau0, dims="system", coords=system, attrs={"units": "MPa"}),
-        "gamma_dot0": xr.DataArray(params.gamma_dot0, dims="system", coords=system, attrs={"units": "1/s"}),
-        "m": xr.DataArray(params.m, dims="system", coords=system, attrs={"units": "1"}),
-        "sigma_inf": xr.DataArray(params.sigma_inf, dims="system", coords=system, attrs={"units": "MPa"}),
-        "h": xr.DataArray(params.h, dims="system", coords=system, attrs={"units": "MPa"}),
-        "system_family": xr.DataArray(fam, dims="system", coords=system, attrs={"units": "1"}),
-    }
-    micro = {"slip": xr.DataArray(slip, dims=("sample", "time", "family"), coords=fam_coord,
-                                  attrs={"units": "1", "long_name": "grain-averaged accumulated slip per system, "
-                                         "averaged over each family"})}
-    return build_dataset(case, time, inputs[good][ok], stress[ok], input_name=INPUT, params=pdict, micro=micro,
-                         failures=failures, sample=good[ok])
+    name, input, dim = NAME, INPUT, DIM
+
+    def integrate(self, inputs, time, case, good, failures) -> xr.Dataset:
+        """Stress (Cauchy, MPa), params (orientation quaternions, per-system parameters), micro ``slip`` (sample,
+        time, family): grain- and family-averaged accumulated slip e (for the twins e/0.129 is the mean twin volume
+        fraction). Samples with a grain that did not converge (after cut-back) are listed in the failures and
+        left out."""
+        params = material(case)
+        quat, Q = texture(case)
+        b, n, fam, uni = slip.hcp_systems()
+        schmid = slip.schmid_tensors(b, n, Q)
+        tol = float(case.config["tol"])
+        # BLAS threads on (P, 3, 3) products only spin: run shards in parallel instead
+        with threadpool_limits(limits=1):
+            stress, e_mean, failed = taylor_paths(inputs[good], time, schmid, params, tol)
+        for s, k in zip(good, failed):
+            if k >= 0:
+                failures.append({"sample": int(s), "reason": f"Newton did not converge (after cut-back) at "
+                                 f"t = {time[k]:.6g} s in at least one grain"})
+        ok = failed < 0
+        failures.sort(key=lambda f: f["sample"])
+        e_family = np.stack([e_mean[ok][..., fam == i].mean(-1) for i in range(len(slip.HCP_FAMILIES))], -1)
+        fam_coord = {"family": list(slip.HCP_FAMILIES)}
+        system = {"system": np.arange(len(fam))}
+        pdict = {
+            "orientation": xr.DataArray(quat, dims=("grain", "quaternion"),
+                                        attrs={"units": "1", "long_name": "grain orientation, damask quaternion "
+                                               "(passive, sample -> crystal; w, x, y, z)"}),
+            "mu": xr.DataArray(params.mu, attrs={"units": "MPa", "long_name": "shear modulus"}),
+            "kappa": xr.DataArray(params.kappa, attrs={"units": "MPa", "long_name": "bulk modulus"}),
+            "tau0": xr.DataArray(params.tau0, dims="system", coords=system, attrs={"units": "MPa"}),
+            "gamma_dot0": xr.DataArray(params.gamma_dot0, dims="system", coords=system, attrs={"units": "1/s"}),
+            "m": xr.DataArray(params.m, dims="system", coords=system, attrs={"units": "1"}),
+            "sigma_inf": xr.DataArray(params.sigma_inf, dims="system", coords=system, attrs={"units": "MPa"}),
+            "h": xr.DataArray(params.h, dims="system", coords=system, attrs={"units": "MPa"}),
+            "system_family": xr.DataArray(fam, dims="system", coords=system, attrs={"units": "1"}),
+        }
+        micro = {"slip": xr.DataArray(e_family, dims=("sample", "time", "family"), coords=fam_coord,
+                                      attrs={"units": "1", "long_name": "grain-averaged accumulated slip per system, "
+                                             "averaged over each family"})}
+        return build_dataset(case, time, inputs[good][ok], stress[ok], input_name=INPUT, params=pdict, micro=micro,
+                             failures=failures, sample=good[ok])
+
+
+PRODUCER = TaylorMg()
+#: solve(inputs (S, n_time, 3, 3) F, time (s), case) -> contract Dataset (dataset.producer.Producer.solve)
+solve = PRODUCER.solve

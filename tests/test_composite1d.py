@@ -9,10 +9,11 @@ from scipy.integrate import solve_ivp
 from scipy.interpolate import PchipInterpolator
 
 from dataset.contract import failures, validate
-from dataset.producers import get
 from dataset.sampler import sample_paths, uniform_time
 from dataset.shards import solve_shard
 from fullfield import composite1d as c1d
+from pipeline.registry import load
+from pipeline.config import make_case, producer_defaults
 
 
 def paths(n, case, key=0, **loading):
@@ -34,7 +35,7 @@ def rel_l2(a, b):
 @pytest.mark.parametrize("E, sigma0, edot0, T, r",
                          [(2000.0, 20000.0, 1.0, 50.0, 1e-3), (5000.0, 300.0, 2.0, 0.2, 0.25)])
 def test_linear_maxwell_ramp(E, sigma0, edot0, T, r):
-    case = c1d.make_case(n_phases=1, E=[E, E], sigma0=[sigma0, sigma0], n=[1.0, 1.0], edot0=edot0)
+    case = make_case("composite1d", n_phases=1, E=[E, E], sigma0=[sigma0, sigma0], n=[1.0, 1.0], edot0=edot0)
     time = uniform_time(T, 500)  # eps_bar = r t, r in 1/s
     eps_bar = r * time
     ds = c1d.solve(eps_bar[None, :, None, None], time, case)
@@ -49,7 +50,7 @@ def test_linear_maxwell_ramp(E, sigma0, edot0, T, r):
 
 # 2. elastic limit: no plastic flow, the stress is the Reuss bound Ebar eps_bar
 def test_elastic_limit_reuss():
-    case = c1d.make_case(n_phases=3, seed=4, sigma0=[1e12, 1e12], n=[5.0, 20.0], loading={"n_steps": 200})
+    case = make_case("composite1d", n_phases=3, seed=4, sigma0=[1e12, 1e12], n=[5.0, 20.0], loading={"n_steps": 200})
     inputs, time = paths(6, case)
     ds = c1d.solve(inputs, time, case)
     E = ds["E"].values
@@ -64,13 +65,13 @@ def test_elastic_limit_reuss():
 def test_tolerance_refinement_stiff():
     base = dict(n_phases=5, seed=7, E=[5000.0, 10000.0], sigma0=[100.0, 300.0], n=[10.0, 20.0],
                 loading={"n_steps": 400, "F_max": 0.01})
-    case = c1d.make_case(**base)
+    case = make_case("composite1d", **base)
     inputs, time = paths(6, case)
-    ref = c1d.solve(inputs, time, c1d.make_case(**base, rtol=1e-10))["stress"].values[:, :, 0, 0]
+    ref = c1d.solve(inputs, time, make_case("composite1d", **base, rtol=1e-10))["stress"].values[:, :, 0, 0]
     assert np.abs(ref).max() > 50.0  # the paths do reach the plastic range (sigma0 >= 100 MPa)
     errs = []
     for rtol in (1e-3, 1e-5, 1e-7):
-        out = c1d.solve(inputs, time, c1d.make_case(**base, rtol=rtol))["stress"].values[:, :, 0, 0]
+        out = c1d.solve(inputs, time, make_case("composite1d", **base, rtol=rtol))["stress"].values[:, :, 0, 0]
         errs.append(rel_l2(out, ref).max())
     assert errs[0] > 10 * errs[1] > 100 * errs[2], errs
     assert errs[1] < 1e-4 and errs[2] < 1e-6, errs
@@ -79,7 +80,7 @@ def test_tolerance_refinement_stiff():
 # 4. paper eqs. (14, 15): sigma = f~(eta), d<eps_p>/dt = g~(eta) with eta = eps_bar - <eps_p>
 @pytest.fixture(scope="module")
 def four_phase():
-    case = c1d.make_case(n_phases=4, seed=11, loading={"n_steps": 1000, "F_max": 0.01})
+    case = make_case("composite1d", n_phases=4, seed=11, loading={"n_steps": 1000, "F_max": 0.01})
     inputs, time = paths(40, case)
     return case, inputs, time, c1d.solve(inputs, time, case)
 
@@ -130,7 +131,7 @@ def test_single_internal_variable_reproduces_stress(four_phase):
 def test_short_excursion_after_rest_is_resolved():
     """At rest (eps_bar = 0, no flow) the integrator's steps would grow without bound and could jump over a short
     loading pulse; the steps are capped at the grid interval, so the pulse and its residual stress are resolved."""
-    case = c1d.make_case(n_phases=2, seed=1, E=[2000.0, 4000.0], sigma0=[100.0, 200.0], n=[3.0, 6.0])
+    case = make_case("composite1d", n_phases=2, seed=1, E=[2000.0, 4000.0], sigma0=[100.0, 200.0], n=[3.0, 6.0])
     time = uniform_time(200.0, 1000)
     eps_bar = np.where(np.abs(time - 150.0) < 2.0, 0.1, 0.0) * np.clip(1 - np.abs(time - 150.0) / 2.0, 0, 1) * 2
     ds = c1d.solve(eps_bar[None, :, None, None], time, case)
@@ -145,7 +146,7 @@ def test_short_excursion_after_rest_is_resolved():
 
 # 5. determinism and keyed material draws
 def test_deterministic_and_material_per_case():
-    case = c1d.make_case("det", n_phases=3, seed=2, loading={"n_steps": 100})
+    case = make_case("composite1d", "det", n_phases=3, seed=2, loading={"n_steps": 100})
     inputs, time = paths(3, case)
     a, b = c1d.solve(inputs, time, case), c1d.solve(inputs, time, case)
     for var in ("stress", "eps_p", "E", "sigma0", "n"):
@@ -153,13 +154,13 @@ def test_deterministic_and_material_per_case():
     m1, m2 = c1d.material(case), c1d.material(case)
     for key in ("E", "sigma0", "n"):
         np.testing.assert_array_equal(m1[key], m2[key])
-        lo, hi = c1d.DEFAULTS[key]
+        lo, hi = producer_defaults("composite1d")[key]
         assert np.all((lo <= m1[key]) & (m1[key] <= hi))
     rng = case.rng("material")  # documented draw: E, sigma0, n in turn, i.i.d. uniform, from case.rng("material")
     for key in ("E", "sigma0", "n"):
-        np.testing.assert_array_equal(m1[key], rng.uniform(*c1d.DEFAULTS[key], size=3))
-    other_name = c1d.material(c1d.make_case("other", n_phases=3, seed=2))
-    other_seed = c1d.material(c1d.make_case("det", n_phases=3, seed=3))
+        np.testing.assert_array_equal(m1[key], rng.uniform(*producer_defaults("composite1d")[key], size=3))
+    other_name = c1d.material(make_case("composite1d", "other", n_phases=3, seed=2))
+    other_seed = c1d.material(make_case("composite1d", "det", n_phases=3, seed=3))
     for other in (other_name, other_seed):
         assert not np.any(np.isin(other["E"], m1["E"]))
     # the solve depends on the case's material only, not on which other samples share the batch (to tolerance)
@@ -169,7 +170,7 @@ def test_deterministic_and_material_per_case():
 
 # 6. contract
 def test_contract_shapes_units():
-    case = c1d.make_case(n_phases=2, seed=5, loading={"n_steps": 150})
+    case = make_case("composite1d", n_phases=2, seed=5, loading={"n_steps": 150})
     inputs, time = paths(4, case)
     ds = validate(c1d.solve(inputs, time, case), require_split=False)
     assert ds["stress"].shape == ds["strain"].shape == (4, 151, 1, 1)
@@ -188,17 +189,17 @@ def test_contract_shapes_units():
 
 
 def test_registry_and_shard():
-    module = get("composite1d")
+    module = load("composite1d")
     assert module is c1d and (module.NAME, module.INPUT, module.DIM) == ("composite1d", "strain", 1)
-    case = c1d.make_case(n_phases=2, seed=1, loading={"n_steps": 100})
-    ds = validate(solve_shard(case, 1, 3), require_split=False)
+    case = make_case("composite1d", n_phases=2, seed=1, loading={"n_steps": 100})
+    ds = validate(solve_shard(c1d, case, 1, 3), require_split=False)
     np.testing.assert_array_equal(ds["sample"].values, [3, 4, 5])
 
 
 def test_jacobian_matches_finite_differences():
-    mat = c1d.material(c1d.make_case(n_phases=4, seed=3, n=[1.0, 5.0]))
+    mat = c1d.material(make_case("composite1d", n_phases=4, seed=3, n=[1.0, 5.0]))
     mat["n"][0] = 1.0  # exercise n_a == 1
-    case = c1d.make_case(n_phases=4)
+    case = make_case("composite1d", n_phases=4)
     inputs, time = paths(3, case)
     system = c1d._System(inputs[:, :, 0, 0], time, mat)
     y = np.random.default_rng(0).normal(0.0, 0.01, 12)
@@ -215,12 +216,12 @@ def test_jacobian_matches_finite_differences():
 
 def test_rejects_exponent_below_one():
     with pytest.raises(ValueError, match="n must be >= 1"):
-        c1d.material(c1d.make_case(n=[0.5, 0.9]))
+        c1d.material(make_case("composite1d", n=[0.5, 0.9]))
 
 
 # 7. failures are listed, never stored as NaN
 def test_nonfinite_input_is_a_failure():
-    case = c1d.make_case(n_phases=2, seed=6, loading={"n_steps": 100})
+    case = make_case("composite1d", n_phases=2, seed=6, loading={"n_steps": 100})
     inputs, time = paths(4, case)
     inputs[2, 50] = np.nan
     ds = validate(c1d.solve(inputs, time, case), require_split=False)
@@ -230,7 +231,7 @@ def test_nonfinite_input_is_a_failure():
 
 
 def test_solver_failure_falls_back_per_sample(monkeypatch):
-    case = c1d.make_case(n_phases=3, seed=8, loading={"n_steps": 100})
+    case = make_case("composite1d", n_phases=3, seed=8, loading={"n_steps": 100})
     inputs, time = paths(4, case)
     good = c1d.solve(inputs, time, case)
     real, calls = c1d.solve_ivp, []
@@ -256,7 +257,7 @@ def test_solver_failure_falls_back_per_sample(monkeypatch):
 
 def test_evaluation_budget_ends_as_failures(monkeypatch):
     """A solve that exceeds its RHS budget is a listed failure, not a job that never returns."""
-    case = c1d.make_case(n_phases=2, seed=9, loading={"n_steps": 100})
+    case = make_case("composite1d", n_phases=2, seed=9, loading={"n_steps": 100})
     inputs, time = paths(3, case)
     monkeypatch.setattr(c1d, "MAX_NFEV_PER_POINT", 0.05)
     ds = validate(c1d.solve(inputs, time, case), require_split=False)

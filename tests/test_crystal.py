@@ -1,10 +1,12 @@
-"""Validation of fullfield.crystal (paper Appendix A) in 2D with the two slip systems of Table 2, and in 3D."""
+"""Validation of mechanics.crystal (paper Appendix A) in 2D with the two slip systems of Table 2, and in 3D."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fullfield import crystal as cr
+from mechanics import crystal as cr
+from mechanics import elasticity, slip
+from mechanics.tensor import cauchy
 
 B2, N2 = [[1.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [-1.0, 1.0]]  # Table 2
 
@@ -31,7 +33,7 @@ def neo_hookean_cauchy(F, mu, kappa):
 
 
 def test_det_Fp_one_and_plastic_flow():
-    s = cr.schmid_tensors(B2, N2, cr.rotation_2d(np.linspace(0.0, 3.0, 6)))
+    s = slip.schmid_tensors(B2, N2, slip.rotation_2d(np.linspace(0.0, 3.0, 6)))
     F, t = shear_path(0.05, 40)
     out = cr.drive(F[None], t, s, params2())
     assert out["converged"].all()
@@ -44,21 +46,21 @@ def test_elastic_regime_is_neo_hookean():
     p = params2(tau0=1e9)
     rng = np.random.default_rng(0)
     F = np.eye(2) + 0.05 * rng.normal(size=(5, 2, 2))
-    s = cr.schmid_tensors(B2, N2, cr.rotation_2d(rng.uniform(0, np.pi, 5)))
+    s = slip.schmid_tensors(B2, N2, slip.rotation_2d(rng.uniform(0, np.pi, 5)))
     P, st, conv = cr.update(F, cr.initial_state(5, 2, 2), 1.0, s, p)
     assert conv.all() and np.abs(st["e"]).max() < 1e-100
-    np.testing.assert_allclose(cr.cauchy_stress(P, F), neo_hookean_cauchy(F, 19000.0, 48000.0), rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(cauchy(P, F), neo_hookean_cauchy(F, 19000.0, 48000.0), rtol=1e-10, atol=1e-8)
     Fe = F[0]
     h = 1e-6  # P = dW/dF by central differences of W^e
-    dW = np.array([[(cr.elastic_energy(Fe + h * np.outer(np.eye(2)[i], np.eye(2)[j]), 19000.0, 48000.0)
-                     - cr.elastic_energy(Fe - h * np.outer(np.eye(2)[i], np.eye(2)[j]), 19000.0, 48000.0)) / (2 * h)
+    dW = np.array([[(elasticity.energy(Fe + h * np.outer(np.eye(2)[i], np.eye(2)[j]), 19000.0, 48000.0)
+                     - elasticity.energy(Fe - h * np.outer(np.eye(2)[i], np.eye(2)[j]), 19000.0, 48000.0)) / (2 * h)
                     for j in range(2)] for i in range(2)])
     np.testing.assert_allclose(P[0], dW, rtol=1e-6)
 
 
 def test_tangent_matches_finite_differences():
     p = params2(m=0.2)
-    s = cr.schmid_tensors(B2, N2, cr.rotation_2d(np.array([0.3, 1.1])))
+    s = slip.schmid_tensors(B2, N2, slip.rotation_2d(np.array([0.3, 1.1])))
     state = cr.initial_state(2, 2, 2)
     F1 = np.array([[[1.0, 0.004], [0.001, 0.998]], [[1.002, -0.003], [0.0, 1.0]]])
     _, state, _ = cr.update(F1, state, 0.5, s, p)
@@ -81,7 +83,7 @@ def test_rate_independent_like_limit():
     depends on the rate."""
     p = cr.Params.create(1, mu=19000.0, kappa=48000.0, tau0=100.0, gamma_dot0=1.0, m=0.01, sigma_inf=20.0,
                          h=1000.0)
-    s = cr.schmid_tensors([[1.0, 0.0]], [[0.0, 1.0]])
+    s = slip.schmid_tensors([[1.0, 0.0]], [[0.0, 1.0]])
     taus = []
     for T in (10.0, 100.0):  # shear rates 1e-2 and 1e-3 1/s
         F, t = shear_path(0.1, 100, T=T)
@@ -101,14 +103,14 @@ def test_rate_independent_like_limit():
 def test_dissipation_decreases_stored_energy_at_fixed_F():
     """Relaxation at fixed F: W^e(Fe) + W^p(e) must not increase (the dissipation tau.slip_rate >= 0)."""
     p = params2(m=0.1, sigma_inf=50.0, h=100.0)
-    s = cr.schmid_tensors(B2, N2, cr.rotation_2d(np.array([0.2, 0.9, 2.0])))
+    s = slip.schmid_tensors(B2, N2, slip.rotation_2d(np.array([0.2, 0.9, 2.0])))
     F = np.array([[1.0, 0.02], [0.0, 1.0]])
     state = cr.initial_state(3, 2, 2)
     energy = []
     for k in range(30):
         P, state, conv = cr.update(F if k else F * 1.0, state, 0.05, s, p)
         Fe = F @ np.linalg.inv(state["Fp"])
-        energy.append(cr.elastic_energy(Fe, 19000.0, 48000.0) + cr.plastic_energy(state["e"], p))
+        energy.append(elasticity.energy(Fe, 19000.0, 48000.0) + cr.plastic_energy(state["e"], p))
         tau = cr.resolved_shear(Fe, s, 19000.0, 48000.0)
         assert np.all((tau * state["slip_rate"]).sum(-1) >= 0)
     assert np.all(np.diff(np.array(energy), axis=0) <= 1e-9)
@@ -116,7 +118,7 @@ def test_dissipation_decreases_stored_energy_at_fixed_F():
 
 def test_unidirectional_system_never_reverses():
     p = params2(unidirectional=[True, False])
-    s = cr.schmid_tensors(B2, N2)
+    s = slip.schmid_tensors(B2, N2)
     F, t = shear_path(-0.02, 20)
     out = cr.drive(F[None], t, s[None], p)
     assert out["converged"].all() and np.all(out["state"]["slip_rate"][..., 0] >= 0)
@@ -124,7 +126,7 @@ def test_unidirectional_system_never_reverses():
 
 def test_bad_input_errors():
     p = params2()
-    s = cr.schmid_tensors(B2, N2)
+    s = slip.schmid_tensors(B2, N2)
     st = cr.initial_state(1, 2, 2)
     with pytest.raises(ValueError, match="det F"):
         cr.update(np.array([[[-1.0, 0.0], [0.0, 1.0]]]), st, 0.1, s, p)
@@ -133,19 +135,18 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="schmid"):
         cr.update(np.eye(2)[None], st, 0.1, s[:1], p)
     with pytest.raises(ValueError, match="orthogonal"):
-        cr.schmid_tensors([[1.0, 0.0]], [[1.0, 1.0]])
+        slip.schmid_tensors([[1.0, 0.0]], [[1.0, 1.0]])
     with pytest.raises(ValueError, match="zero diagonal"):
         cr.Params.create(2, mu=1.0, kappa=1.0, tau0=1.0, gamma_dot0=1.0, m=0.1, sigma_inf=1.0, h=1.0, K=np.ones((2, 2)))
 
 
 def mg_like(m=0.05):
-    from taylor import hcp
-    b, n, fam, uni = hcp.systems()
+    b, n, fam, uni = slip.hcp_systems()
     p = cr.Params.create(18, mu=17000.0, kappa=36000.0, tau0=np.array([10.0, 55, 60, 15])[fam], gamma_dot0=1.0, m=m,
                          sigma_inf=20.0, h=1000.0, K=100.0, unidirectional=uni)
     rng = np.random.default_rng(5)
     q, _ = np.linalg.qr(rng.normal(size=(3, 3, 3)))
-    return p, cr.schmid_tensors(b, n, q * np.sign(np.linalg.det(q))[:, None, None])
+    return p, slip.schmid_tensors(b, n, q * np.sign(np.linalg.det(q))[:, None, None])
 
 
 def test_tangent_matches_finite_differences_3d():
@@ -165,7 +166,7 @@ def test_tangent_matches_finite_differences_3d():
         np.testing.assert_allclose(Ct[..., k, l], (Pp - Pm) / (2 * h), rtol=1e-4, atol=2e-3)
 
 
-@pytest.mark.parametrize("m", [0.05, 0.07])  # 1/m - 1 = 19 by multiplication; 13.29 by pow (crystal_kernel)
+@pytest.mark.parametrize("m", [0.05, 0.07])  # 1/m - 1 = 19 by multiplication; 13.29 by pow (mechanics.crystal_kernel)
 def test_converged_step_solves_the_slip_equations_3d(m):
     """The stress-based solution satisfies the slip-increment form of the same step (the residual behind
     ``tangent``): tau0 x_i = sign(tau_i) <|tau_i| - g_i(e_n)> with tau from Fe = F Fp^-1, det Fp = 1."""

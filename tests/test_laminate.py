@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from dataset import producers
 from dataset.contract import failures, validate
 from dataset.sampler import sample_paths, uniform_time
 from dataset.shards import solve_shard
 from fullfield import laminate as lam
+from pipeline.registry import load
+from pipeline.config import make_case
 
 LAM, MU = 24000.0, 25000.0
 M3 = dict(sigma0=[50.0, 500.0], m=[0.02, 0.2])  # Table 1, the high-contrast case
@@ -65,10 +66,10 @@ def H_of(q, sigma0, hardening, h):
 def test_eq24_and_elimination():
     y = np.random.default_rng(0).normal(size=(5, 9)) * 1e-2  # (eps_bar11, 22, 12, p+11, 22, 12, p-11, 22, 12)
     jump = lambda p, i: p[:, 3 + i] - p[:, 6 + i]  # noqa: E731
-    mean = lam.elastic_maps(lam.material(lam.make_case()))
+    mean = lam.elastic_maps(lam.material(make_case("laminate")))
     np.testing.assert_allclose(y @ mean["jump"].T, np.stack([MU / (LAM + 2 * MU) * jump(y, 0), jump(y, 2)], -1),
                                rtol=1e-10, atol=1e-14)
-    layer = lam.elastic_maps(lam.material(lam.make_case(plane_stress="layer")))
+    layer = lam.elastic_maps(lam.material(make_case("laminate", plane_stress="layer")))
     a1 = 0.5 * (jump(y, 0) + LAM / (2 * (LAM + MU)) * jump(y, 1))  # sigma_33 = 0 in each layer instead
     np.testing.assert_allclose(y @ layer["jump"].T, np.stack([a1, jump(y, 2)], -1), rtol=1e-10, atol=1e-14)
     for maps in (mean, layer):  # X = -2 dW/dP: the driving forces are conjugate to the plastic strains
@@ -113,7 +114,7 @@ def single_layer(eps, time, sigma0, m, q0_dot, hardening="none", h=0.0):
 @pytest.mark.parametrize("plane_stress", ["mean", "layer"])
 @pytest.mark.parametrize("hardening, m", [("none", 0.1), ("exponential", 0.2)])
 def test_homogeneous_equals_single_layer(plane_stress, hardening, m):
-    case = lam.make_case(sigma0=300.0, m=m, hardening=hardening, h=2000.0, plane_stress=plane_stress, seed=1,
+    case = make_case("laminate", sigma0=300.0, m=m, hardening=hardening, h=2000.0, plane_stress=plane_stress, seed=1,
                          loading={"n_steps": 300})
     inputs, time = paths(3, case)
     ds = lam.solve(inputs, time, case)
@@ -131,7 +132,7 @@ def test_homogeneous_equals_single_layer(plane_stress, hardening, m):
 # 3. equal layers (same material in both) give zero jump, for a soft and strongly rate-sensitive material too
 @pytest.mark.parametrize("plane_stress", ["mean", "layer"])
 def test_equal_layers_zero_jump(plane_stress):
-    case = lam.make_case(sigma0=50.0, m=0.02, plane_stress=plane_stress, loading={"n_steps": 200})
+    case = make_case("laminate", sigma0=50.0, m=0.02, plane_stress=plane_stress, loading={"n_steps": 200})
     inputs, time = paths(4, case)
     ds = lam.solve(inputs, time, case)
     eps_p, _ = plastic(ds)
@@ -146,7 +147,7 @@ def test_equal_layers_zero_jump(plane_stress):
 # 4. elastic limit: plane-stress Hooke's law
 @pytest.mark.parametrize("plane_stress", ["mean", "layer"])
 def test_elastic_limit(plane_stress):
-    case = lam.make_case(sigma0=[1e12, 2e12], m=[0.1, 0.3], plane_stress=plane_stress, loading={"n_steps": 100})
+    case = make_case("laminate", sigma0=[1e12, 2e12], m=[0.1, 0.3], plane_stress=plane_stress, loading={"n_steps": 100})
     inputs, time = paths(5, case)
     ds = lam.solve(inputs, time, case)
     e = vec(inputs)
@@ -161,7 +162,7 @@ def test_elastic_limit(plane_stress):
 # 5. time-step refinement: the same path on 1000, 2000, 4000 steps over (0, 200] s; backward Euler is first order.
 # To keep the test short only the first 50 s (250, 500, 1000 steps of 0.2, 0.1, 0.05 s) are integrated.
 def test_time_step_refinement():
-    case = lam.make_case(**M4, seed=3)
+    case = make_case("laminate", **M4, seed=3)
     out = []
     for n_steps in (1000, 2000, 4000):
         inputs, time = paths(2, case, key=5, n_steps=n_steps)  # the knots do not depend on n_steps
@@ -179,7 +180,7 @@ def test_time_step_refinement():
 # 6. interface conditions (eq. 23), plane stress, incompressibility and the discrete flow rule at every step
 @pytest.fixture(scope="module", params=["mean", "layer"])
 def high_contrast(request):
-    case = lam.make_case("M3-EH", **M3, hardening="exponential", h=1000.0, plane_stress=request.param, seed=2,
+    case = make_case("laminate", "M3-EH", **M3, hardening="exponential", h=1000.0, plane_stress=request.param, seed=2,
                          loading={"n_steps": 400})
     inputs, time = paths(8, case)
     return case, inputs, time, lam.solve(inputs, time, case)
@@ -250,7 +251,7 @@ def test_flow_rule_every_step(high_contrast):
 # 7. rate dependence: monotone constrained stretch eps_11 = r t; steady flow has sbar = sigma0 (1 + (qdot/q0)^m)
 def test_rate_dependence_monotone():
     sigma0, m = 200.0, 0.2
-    case = lam.make_case(sigma0=sigma0, m=m)
+    case = make_case("laminate", sigma0=sigma0, m=m)
     sbar_end = []
     for r in (1e-3, 1e-2, 1e-1):
         time = uniform_time(0.25 / r, 500)  # to eps_11 = 0.25, about 40 yield strains
@@ -270,7 +271,7 @@ def test_rate_dependence_monotone():
 
 # 8. determinism, batch independence
 def test_deterministic_and_batch_independent():
-    case = lam.make_case("det", **M3, seed=2, loading={"n_steps": 150})
+    case = make_case("laminate", "det", **M3, seed=2, loading={"n_steps": 150})
     inputs, time = paths(5, case)
     a, b = lam.solve(inputs, time, case), lam.solve(inputs, time, case)
     for var in ("stress", "eps_p11", "eps_p12", "eps_p22", "q"):
@@ -281,8 +282,8 @@ def test_deterministic_and_batch_independent():
 
 
 # 9. contract, registry, shard, failures
-def test_contract_shapes_units(monkeypatch):
-    case = lam.make_case("MH-EH", hardening="exponential", seed=5, loading={"n_steps": 120})
+def test_contract_shapes_units():
+    case = make_case("laminate", "MH-EH", hardening="exponential", seed=5, loading={"n_steps": 120})
     inputs, time = paths(4, case)
     ds = validate(lam.solve(inputs, time, case), require_split=False)
     assert ds["stress"].shape == ds["strain"].shape == (4, 121, 2, 2)
@@ -298,17 +299,16 @@ def test_contract_shapes_units(monkeypatch):
     with pytest.raises(ValueError):
         lam.solve(inputs, time[:-1], case)
     with pytest.raises(ValueError, match="plane_stress"):
-        lam.material(lam.make_case(plane_stress="strain"))
-    # through the registry and a shard (the registry entry is added to dataset/producers.py separately)
-    monkeypatch.setitem(producers.PRODUCERS, "laminate", "fullfield.laminate")
-    module = producers.get("laminate")
+        lam.material(make_case("laminate", plane_stress="strain"))
+    # through the registry and a shard
+    module = load("laminate")
     assert module is lam and (module.NAME, module.INPUT, module.DIM) == ("laminate", "strain", 2)
-    shard = validate(solve_shard(case, 1, 3), require_split=False)
+    shard = validate(solve_shard(lam, case, 1, 3), require_split=False)
     np.testing.assert_array_equal(shard["sample"].values, [3, 4, 5])
 
 
 def test_failures_are_listed_never_nan():
-    case = lam.make_case(**M3, seed=6, loading={"n_steps": 100})
+    case = make_case("laminate", **M3, seed=6, loading={"n_steps": 100})
     inputs, time = paths(4, case)
     inputs[2, 50, 0, 1] = inputs[2, 50, 1, 0] = np.nan
     ds = validate(lam.solve(inputs, time, case), require_split=False)
@@ -317,7 +317,7 @@ def test_failures_are_listed_never_nan():
     # a Newton budget of one iteration cannot converge once the layers flow: listed, not NaN; sample 0 stays elastic
     inputs = inputs[[0, 1, 3]]
     inputs[0] *= 1e-4
-    ds = validate(lam.solve(inputs, time, lam.make_case(**M3, seed=6, max_iter=1)), require_split=False)
+    ds = validate(lam.solve(inputs, time, make_case("laminate", **M3, seed=6, max_iter=1)), require_split=False)
     np.testing.assert_array_equal(ds["sample"].values, [0])
     assert [f["sample"] for f in failures(ds)] == [1, 2]
     assert all("did not converge" in f["reason"] for f in failures(ds))
@@ -325,7 +325,7 @@ def test_failures_are_listed_never_nan():
 
 
 def test_newton_jacobian_matches_finite_differences():
-    mat = lam.material(lam.make_case(**M3, hardening="exponential"))
+    mat = lam.material(make_case("laminate", **M3, hardening="exponential"))
     ret = lam._Return(mat, 0.2, 1e-10, 60)
     rng = np.random.default_rng(1)
     Xtr = rng.normal(size=(6, 6)) * 300.0
@@ -344,14 +344,14 @@ def test_newton_jacobian_matches_finite_differences():
 def test_substeps_equal_a_finer_grid_on_a_ramp():
     """substeps = k subdivides each interval with the strain linear in between: on a linear path that is exactly
     the k times finer grid."""
-    case = lam.make_case(**M4)
+    case = make_case("laminate", **M4)
     time = uniform_time(20.0, 300)
     inputs = np.zeros((2, time.size, 2, 2))
     inputs[0, :, 0, 0] = 5e-3 * time
     inputs[1, :, 0, 1] = inputs[1, :, 1, 0] = 4e-3 * time
     inputs[1, :, 1, 1] = -2e-3 * time
     fine = lam.solve(inputs, time, case)
-    coarse = lam.solve(inputs[:, ::3], time[::3], lam.make_case(**M4, substeps=3))
+    coarse = lam.solve(inputs[:, ::3], time[::3], make_case("laminate", **M4, substeps=3))
     np.testing.assert_allclose(coarse["stress"].values, fine["stress"].values[:, ::3], rtol=0,
                                atol=1e-9 * np.abs(fine["stress"].values).max())
     np.testing.assert_allclose(coarse["q"].values, fine["q"].values[:, ::3], rtol=1e-9, atol=1e-15)

@@ -6,13 +6,16 @@ import pytest
 
 from dataset.contract import failures, validate
 from dataset.sampler import sample_paths
-from fullfield import crystal as cr
-from taylor import hcp
+from mechanics import crystal as cr
+from mechanics import slip
+from pipeline.config import make_case, producer_defaults
 from taylor import magnesium as mg
+
+MG_DEFAULTS = producer_defaults("taylor_mg")  # the schema's case defaults
 
 
 def small_case(**kw):
-    return mg.make_case(seed=kw.pop("seed", 3), n_grains=kw.pop("n_grains", 4), **kw)
+    return make_case("taylor_mg", seed=kw.pop("seed", 3), n_grains=kw.pop("n_grains", 4), **kw)
 
 
 def neo_hookean_cauchy(F, mu, kappa):
@@ -31,7 +34,7 @@ def test_hydrostatic_path_is_elastic():
     assert not failures(ds)
     assert np.abs(ds["slip"].values).max() < 1e-30
     J = lam**3
-    np.testing.assert_allclose(ds["stress"].values[0], mg.DEFAULTS["kappa"] * (J - 1.0)[:, None, None] * np.eye(3),
+    np.testing.assert_allclose(ds["stress"].values[0], MG_DEFAULTS["kappa"] * (J - 1.0)[:, None, None] * np.eye(3),
                                rtol=1e-10, atol=1e-8)
 
 
@@ -42,7 +45,7 @@ def test_macroscopic_pressure_is_elastic_on_plastic_paths():
     ds = mg.solve(p.values, p.time, case)
     assert ds["slip"].values[:, -1].sum(-1).min() > 1e-3  # plastic
     J = np.linalg.det(p.values)
-    np.testing.assert_allclose(np.trace(ds["stress"].values, axis1=-2, axis2=-1) / 3, mg.DEFAULTS["kappa"] * (J - 1),
+    np.testing.assert_allclose(np.trace(ds["stress"].values, axis1=-2, axis2=-1) / 3, MG_DEFAULTS["kappa"] * (J - 1),
                                rtol=1e-10, atol=1e-8)
 
 
@@ -52,19 +55,19 @@ def test_parameters_follow_their_sources():
     np.testing.assert_allclose(mg.elastic_moduli(lam + 2 * mu, lam, lam, lam + 2 * mu, mu), (mu, lam + 2 * mu / 3))
     mu_mg, kappa_mg = mg.elastic_moduli(**mg.ELASTIC_CONSTANTS)
     assert 17000 < mu_mg < 17600 and 35000 < kappa_mg < 35400  # between Reuss and Voigt of Tromans 2011
-    d = mg.DEFAULTS
+    d = MG_DEFAULTS
     assert d["tau0"] == [10.0, 55.0, 60.0, 40.0] and d["sigma_inf"] == [30.0, 80.0, 90.0, 50.0]
     np.testing.assert_allclose(d["h"][:3], [500 * (1 - 10 / 40) ** 2.25, 500 * (1 - 55 / 135) ** 2.25,
                                             500 * (1 - 60 / 150) ** 2.25], atol=0.05)
     assert d["m"] == 1 / 20 and d["gamma_dot0"] == 1e-3
-    assert mg.make_case().loading["volumetric"] == 0.1
+    assert make_case("taylor_mg").loading["volumetric"] == 0.1
 
 
 def test_elastic_regime_equals_neo_hookean():
     case = small_case(tau0=[1e9] * 4, loading={"n_steps": 10})
     p = sample_paths(2, 3, case.rng("p"), F_max=0.01, T=200.0, M=10, n_steps=10, identity=True)
     ds = mg.solve(p.values, p.time, case)
-    np.testing.assert_allclose(ds["stress"].values, neo_hookean_cauchy(p.values, mg.DEFAULTS["mu"], mg.DEFAULTS["kappa"]),
+    np.testing.assert_allclose(ds["stress"].values, neo_hookean_cauchy(p.values, MG_DEFAULTS["mu"], MG_DEFAULTS["kappa"]),
                                rtol=1e-9, atol=1e-7)
 
 
@@ -73,8 +76,8 @@ def test_objectivity():
     and hence for the Taylor average."""
     case = small_case()
     _, Qg = mg.texture(case)
-    b, n, _, _ = hcp.systems()
-    s = cr.schmid_tensors(b, n, Qg)
+    b, n, _, _ = slip.hcp_systems()
+    s = slip.schmid_tensors(b, n, Qg)
     p = sample_paths(1, 3, case.rng("p"), F_max=0.01, T=20.0, M=4, n_steps=10, identity=True)
     c, sn = np.cos(0.7), np.sin(0.7)
     Q = np.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]]) @ np.array(
@@ -106,7 +109,7 @@ def test_time_step_refinement_converges():
 def test_single_grain_yields_first_on_largest_schmid_factor():
     """Uniaxial stretch along d: equal tau0 on every system, so the first slip is on the largest Schmid factor
     (b.d)(n.d) (its absolute value for slip, its positive value for the unidirectional twins)."""
-    b, n, fam, uni = hcp.systems()
+    b, n, fam, uni = slip.hcp_systems()
     rng = np.random.default_rng(7)
     for _ in range(3):
         d = rng.normal(size=3)
@@ -116,7 +119,7 @@ def test_single_grain_yields_first_on_largest_schmid_factor():
         p = cr.Params.create(18, mu=19000.0, kappa=48000.0, tau0=50.0, gamma_dot0=1.0, m=0.05, sigma_inf=20.0,
                              h=1000.0, K=100.0, unidirectional=uni)
         F = np.eye(3) + 1e-3 * np.outer(d, d)
-        s = cr.schmid_tensors(b, n)
+        s = slip.schmid_tensors(b, n)
         _, st, conv = cr.update(F[None], cr.initial_state(1, 3, 18), 0.1, s[None], p)
         assert conv.all()
         assert np.argmax(np.abs(st["slip_rate"][0])) == expected

@@ -1,4 +1,4 @@
-"""Material points of the unit cell: crystal plasticity from the shared fullfield/crystal.py, or neo-Hookean.
+"""Material points of the unit cell: crystal plasticity (mechanics.crystal) or neo-Hookean (mechanics.elasticity).
 
 Interface used by solver.py for the Gauss points of one rank (n_points, element-major):
     evaluate(F (n, 2, 2), dt) -> P (n, 2, 2)   the update over dt from the last committed state (trial)
@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import elastic
+from mechanics import crystal, elasticity, slip
+from mechanics.tensor import det
 
 
 def slip_parameters(cfg: dict) -> dict:
     """The slip systems of a resolved case config as arrays (b, n normalised; latent K as an (N, N) matrix)."""
-    slip = cfg["slip"]
-    b = np.asarray(slip["b"], float)
-    n = np.asarray(slip["n"], float)
+    systems = cfg["slip"]
+    b = np.asarray(systems["b"], float)
+    n = np.asarray(systems["n"], float)
     if b.ndim != 2 or b.shape != n.shape or b.shape[1] != 2:
         raise ValueError(f"slip.b and slip.n must be lists of 2-vectors of equal length, got {b.shape}, {n.shape}")
     N = b.shape[0]
     out = {"b": b / np.linalg.norm(b, axis=1, keepdims=True), "n": n / np.linalg.norm(n, axis=1, keepdims=True)}
     for key in ("tau0", "gamma_dot0", "m", "sigma_inf", "h"):
-        v = np.broadcast_to(np.asarray(slip[key], float), (N,)).copy()
+        v = np.broadcast_to(np.asarray(systems[key], float), (N,)).copy()
         out[key] = v
-    K = np.asarray(slip.get("latent", 0.0), float)
+    K = np.asarray(systems.get("latent", 0.0), float)
     out["latent"] = K * (1.0 - np.eye(N)) if K.ndim == 0 else K
     return out
 
 
-def crystal_params(cfg: dict):
-    from fullfield import crystal
-
+def crystal_params(cfg: dict) -> crystal.Params:
+    """crystal.Params of the case's slip systems, mu and kappa (MPa)."""
     sp = slip_parameters(cfg)
     return crystal.Params.create(len(sp["tau0"]), mu=cfg["mu"], kappa=cfg["kappa"], tau0=sp["tau0"],
                                  gamma_dot0=sp["gamma_dot0"], m=sp["m"], sigma_inf=sp["sigma_inf"], h=sp["h"],
@@ -42,27 +42,24 @@ def crystal_params(cfg: dict):
 
 
 class CrystalPoints:
-    """Crystal-plasticity points (fullfield/crystal.py update + tangent), one orientation angle per point."""
+    """Crystal-plasticity points (mechanics.crystal update + tangent), one orientation angle (rad) per point."""
 
     def __init__(self, angle: np.ndarray, cfg: dict, options: dict | None = None):
-        from fullfield import crystal
-
-        self.crystal = crystal
         sp = slip_parameters(cfg)
         self.params = crystal_params(cfg)
         self.n_points = int(np.size(angle))
-        self.schmid = crystal.schmid_tensors(sp["b"], sp["n"], crystal.rotation_2d(np.asarray(angle, float)))
+        self.schmid = slip.schmid_tensors(sp["b"], sp["n"], slip.rotation_2d(np.asarray(angle, float)))
         self.options = dict(options or {})
         self.reset()
 
     def reset(self):
-        self.state = self.crystal.initial_state(self.n_points, 2, self.params.n_systems)
+        self.state = crystal.initial_state(self.n_points, 2, self.params.n_systems)
         self._trial = None
 
     def evaluate(self, F, dt):
         self._F, self._dt = np.array(F, float), float(dt)
         try:
-            P, new, conv = self.crystal.update(self._F, self.state, self._dt, self.schmid, self.params,
+            P, new, conv = crystal.update(self._F, self.state, self._dt, self.schmid, self.params,
                                                **self.options)
         except (ValueError, RuntimeError) as err:  # det F <= 0 at a trial iterate, singular matrices, ...
             self._trial, self.error = None, str(err)
@@ -77,7 +74,7 @@ class CrystalPoints:
         if self._trial is None:
             return np.zeros((self.n_points, 2, 2, 2, 2))
         try:
-            return self.crystal.tangent(self._F, self.state, self._trial, self._dt, self.schmid, self.params)
+            return crystal.tangent(self._F, self.state, self._trial, self._dt, self.schmid, self.params)
         except (ValueError, RuntimeError):
             return np.zeros((self.n_points, 2, 2, 2, 2))
 
@@ -86,7 +83,7 @@ class CrystalPoints:
 
 
 class NeoHookeanPoints:
-    """Stateless neo-Hookean points (A1); P and dP/dF from elastic.py."""
+    """Stateless neo-Hookean points (A1); P and dP/dF from mechanics.elasticity."""
 
     def __init__(self, n_points: int, mu: float, kappa: float):
         self.n_points, self.mu, self.kappa = int(n_points), float(mu), float(kappa)
@@ -96,13 +93,12 @@ class NeoHookeanPoints:
 
     def evaluate(self, F, dt):
         self._F = np.asarray(F, float)
-        det = self._F[:, 0, 0] * self._F[:, 1, 1] - self._F[:, 0, 1] * self._F[:, 1, 0]
-        if np.any(det <= 0):
+        if np.any(det(self._F) <= 0):
             return np.full_like(self._F, np.nan)
-        return elastic.stress(self._F, self.mu, self.kappa)
+        return elasticity.stress(self._F, self.mu, self.kappa)
 
     def tangent(self):
-        return elastic.stress_tangent(self._F, self.mu, self.kappa)[1]
+        return elasticity.tangent(self._F, self.mu, self.kappa)
 
     def commit(self):
         pass

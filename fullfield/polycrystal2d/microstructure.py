@@ -44,7 +44,7 @@ def draw(rng: np.random.Generator, n_grains: int):
 
 def voronoi(seeds: np.ndarray, grid: int) -> np.ndarray:
     """Periodic Voronoi grain map (grid, grid) of the unit square, via damask."""
-    from fullfield._damask import damask
+    from mechanics._damask import damask
 
     grid = int(grid)
     if grid < 2:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dataset.producer import check_paths
+
 from .fem import PeriodicQ1
 
 DEFAULT_OPTIONS = {
@@ -71,29 +73,6 @@ def _is_number(tok: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def check_path(F_bar: np.ndarray, time: np.ndarray, where: str = "") -> None:
-    """Raise ValueError for a malformed loading path: shapes, non-finite values, time grid, F(0) = I, det F > 0."""
-    F_bar = np.asarray(F_bar, float)
-    time = np.asarray(time, float)
-    pre = f"{where}: " if where else ""
-    if time.ndim != 1 or time.size < 2:
-        raise ValueError(f"{pre}time must be a 1D grid with at least 2 points, got shape {time.shape}")
-    if F_bar.shape != (time.size, 2, 2):
-        raise ValueError(f"{pre}F_bar must have shape ({time.size}, 2, 2) to match time, got {F_bar.shape}")
-    if not np.isfinite(F_bar).all() or not np.isfinite(time).all():
-        raise ValueError(f"{pre}F_bar and time must be finite (found NaN or inf)")
-    if time[0] != 0.0 or not np.all(np.diff(time) > 0):
-        raise ValueError(f"{pre}time must start at 0 s and increase strictly")
-    if np.abs(F_bar[0] - np.eye(2)).max() > 1e-12:
-        raise ValueError(f"{pre}F_bar(0) must be the identity (stress-free reference state), got {F_bar[0].tolist()}")
-    det = np.linalg.det(F_bar)
-    bad = np.flatnonzero(det <= 0)
-    if bad.size:
-        k = int(bad[0])
-        raise ValueError(f"{pre}det F_bar = {det[k]:.6g} <= 0 at step {k} (t = {time[k]:.6g} s): "
-                         "the macroscopic deformation must preserve orientation")
 
 
 @dataclass
@@ -261,8 +240,10 @@ class CellSolver:
         self._cache_x = None
 
     def solve_path(self, F_bar: np.ndarray, time: np.ndarray, where: str = "") -> PathResult:
-        """<P>(t) (n_time, 2, 2) along the path, from the stress-free reference state (P_bar(0) = 0)."""
-        check_path(F_bar, time, where)
+        """<P>(t) (n_time, 2, 2) along the path F_bar (n_time, 2, 2) on ``time`` (s), from the stress-free reference
+        state (P_bar(0) = 0). A malformed path raises ValueError (dataset.producer.check_paths, as sample 0)."""
+        check_paths(np.asarray(F_bar, float)[None], np.asarray(time, float), "F", 2, where or "solve_path",
+                    nonfinite="raise")
         self.reset()
         n = len(time)
         P_bar = np.zeros((n, 2, 2))
@@ -292,17 +273,3 @@ class CellSolver:
             obj.destroy()
         self.fem.destroy()
 
-
-def cauchy(P_bar: np.ndarray, F_bar: np.ndarray):
-    """sigma = <P> F_bar^T / det F_bar, symmetrised; returns (sigma, max relative asymmetry before symmetrising)."""
-    s = np.einsum("...iJ,...kJ->...ik", P_bar, F_bar) / np.linalg.det(F_bar)[..., None, None]
-    if s.size == 0:
-        return s, 0.0
-    asym = np.abs(s - np.swapaxes(s, -1, -2)).max() / max(1.0, np.abs(s).max())
-    return 0.5 * (s + np.swapaxes(s, -1, -2)), float(asym)
-
-
-def split_pressure(sigma: np.ndarray):
-    """2D: p = -tr(sigma)/2, sigma_dev = sigma + p I."""
-    p = -0.5 * np.trace(sigma, axis1=-2, axis2=-1)
-    return p, sigma + p[..., None, None] * np.eye(2)

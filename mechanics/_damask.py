@@ -1,7 +1,7 @@
 """damask, imported without the root-logger handler that its __init__ installs (logging.basicConfig at import).
 
 That handler would echo every log line of the host program (Snakemake's included) a second time.
-Use ``from fullfield._damask import damask`` instead of ``import damask``.
+Use ``from mechanics._damask import damask`` instead of ``import damask``.
 """
 import logging
 

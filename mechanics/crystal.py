@@ -3,8 +3,8 @@
 Model (derivation and conventions: docs/crystal-plasticity.md). Units: stress and moduli in MPa, time in s.
 
     F = Fe Fp,   det Fp = 1
-    W^e(Fe) = mu/2 (tr(Fe^T Fe) / J^(2/d) - d) + kappa/2 (J - 1)^2,   J = det Fe        (A1; for d = 2 exactly A1)
-    dFp/dt Fp^-1 = sum_i slip_rate_i s_i,   s_i = b_i (x) n_i (unit, b_i . n_i = 0)    (flow rule, paper README)
+    W^e(Fe): neo-Hookean (A1), mechanics.elasticity
+    dFp/dt Fp^-1 = sum_i slip_rate_i s_i,   s_i = b_i (x) n_i (unit, b_i . n_i = 0)    (flow rule, mechanics.slip)
     de_i/dt = |slip_rate_i|
     W^p(e) = sum_i sigma_inf_i (e_i + sigma_inf_i/h_i exp(-h_i e_i/sigma_inf_i)) + 1/2 e.K.e           (A2)
     Psi*(slip_rate) = sum_i tau0_i gamma_dot0_i/(m_i+1) (|slip_rate_i|/gamma_dot0_i)^(m_i+1)          (A3)
@@ -29,12 +29,12 @@ so the only unknown is the symmetric Ce (d(d+1)/2 = 6 or 3 unknowns, Mandel nota
 increments; the hardening is taken from the start of the step (semi-implicit; first order like the rest).
 Newton on r(Ce) = Ce - exp(-A)^T Ctr exp(-A) with the Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' s_i (x) s_i
 (symmetric positive definite, Cholesky), a backtracking line search on |r|^2, compiled per point with numba
-(fullfield.crystal_kernel), the better of two initial guesses (the elastic trial, or a radial return to overstress
-0.8 tau0 where the trial is beyond it; the previous slip rates), the power law
-continued linearly beyond one unit of slip per step, and sub-stepping (2, 4, ... 32) where it fails.
-det Fp = 1 by the exponential map (tr s_i = 0), the round-off removed by rescaling. The consistent tangent dP/dF of
-a converged step follows by implicit differentiation with torch.func of the equivalent residual in the overstress
-ratios (``tangent``).
+(mechanics.crystal_kernel), the better of two initial guesses (the elastic trial, or a radial return to overstress
+0.8 tau0 where the trial is beyond it; the previous slip rates), the power law continued linearly beyond one unit
+of slip per step, and sub-stepping (2, 4, ... 32) where it fails. det Fp = 1 by the exponential map (tr s_i = 0),
+the round-off removed by rescaling. The consistent tangent dP/dF of a converged step follows by implicit
+differentiation with torch.func of the equivalent residual in the overstress ratios (``tangent``, the only torch
+code here).
 
 Arrays at this API are numpy float64; leading "batch" axes (points, grains, samples, ...) broadcast. N = number of
 slip systems. A state is a dict of numpy arrays (see ``initial_state``).
@@ -44,16 +44,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-from torch.func import jacrev, vmap
 
-from fullfield import crystal_kernel as _kernel
+from . import crystal_kernel as _kernel
+from . import elasticity
+from .tensor import cauchy, det, inv, mandel_indices, to_mandel, transpose
 
-__all__ = ["Params", "schmid_tensors", "rotation_2d", "initial_state", "elastic_energy", "elastic_stress",
-           "mandel_stress", "cauchy_stress", "resolved_shear", "hardening", "plastic_energy", "dissipation_potential",
-           "slip_rate_law", "update", "tangent", "drive"]
+__all__ = ["Params", "initial_state", "resolved_shear", "hardening", "plastic_energy", "dissipation_potential",
+           "slip_rate_law", "update", "tangent", "drive", "SOLVER_WORK"]
 
-DTYPE = torch.float64
 STATE_KEYS = ("F", "Fp", "e", "slip_rate")
 
 
@@ -88,11 +86,10 @@ class Params:
                unidirectional=False) -> "Params":
         """Broadcast scalars or per-system values to (N,); a scalar K means K_ij = K for i != j. Validates."""
         n = int(n_systems)
-        vec = lambda v, name: np.broadcast_to(np.asarray(v, float), (n,)).copy()  # noqa: E731
+        vec = lambda v: np.broadcast_to(np.asarray(v, float), (n,)).copy()  # noqa: E731
         K = np.asarray(K, float)
         K = K * (1.0 - np.eye(n)) if K.ndim == 0 else K.copy()
-        p = cls(float(mu), float(kappa), vec(tau0, "tau0"), vec(gamma_dot0, "gamma_dot0"), vec(m, "m"),
-                vec(sigma_inf, "sigma_inf"), vec(h, "h"), K,
+        p = cls(float(mu), float(kappa), vec(tau0), vec(gamma_dot0), vec(m), vec(sigma_inf), vec(h), K,
                 np.broadcast_to(np.asarray(unidirectional, bool), (n,)).copy())
         p.check()
         return p
@@ -118,48 +115,24 @@ class Params:
             raise ValueError(f"crystal.Params: unidirectional must be {n} booleans")
 
 
-class _TP:
-    """Params as torch tensors (internal)."""
+class _NP:
+    """Params as the update uses them (internal)."""
 
     def __init__(self, p: Params):
-        t = lambda a: torch.as_tensor(np.asarray(a, float), dtype=DTYPE)  # noqa: E731
         self.mu, self.kappa = float(p.mu), float(p.kappa)
-        self.tau0, self.gd0, self.m = t(p.tau0), t(p.gamma_dot0), t(p.m)
-        self.inv_m = 1.0 / self.m
-        self.sinf, self.h, self.K = t(p.sigma_inf), t(p.h), t(p.K)
-        self.uni = torch.as_tensor(np.asarray(p.unidirectional, bool))
+        self.tau0, self.gd0, self.m = p.tau0, p.gamma_dot0, p.m
+        self.inv_m = 1.0 / p.m
+        self.sinf, self.h, self.K = p.sigma_inf, p.h, p.K
+        self.safe = np.where(p.sigma_inf > 0, p.sigma_inf, 1.0)
+        self.uni = np.asarray(p.unidirectional, bool)
         self.has_latent = bool(np.any(p.K != 0))
+        self.tau0_min = float(p.tau0.min())
+        self.int_exp = _kernel.integer_exponents(self.inv_m)
 
-
-# ----------------------------------------------------------------------------------------------- geometry
-
-def schmid_tensors(b, n, rotation=None) -> np.ndarray:
-    """Schmid tensors s_i = (Q b_i) (x) (Q n_i) (..., N, d, d) from directions b (N, d) and normals n (N, d).
-
-    b and n are normalised; they must be orthogonal (|b.n| < 1e-8 after normalisation). ``rotation`` Q (..., d, d)
-    maps lattice to sample coordinates (v_sample = Q v_lattice), one per point or grain; None means Q = I.
-    """
-    b = np.asarray(b, float)
-    n = np.asarray(n, float)
-    if b.ndim != 2 or b.shape != n.shape or b.shape[1] not in (2, 3):
-        raise ValueError(f"schmid_tensors: b and n must both be (N, d) with d = 2 or 3, got {b.shape}, {n.shape}")
-    b = b / np.linalg.norm(b, axis=1, keepdims=True)
-    n = n / np.linalg.norm(n, axis=1, keepdims=True)
-    if np.abs((b * n).sum(1)).max() > 1e-8:
-        raise ValueError("schmid_tensors: slip directions b_i must be orthogonal to normals n_i")
-    s = b[:, :, None] * n[:, None, :]
-    if rotation is None:
-        return s
-    Q = np.asarray(rotation, float)
-    if Q.shape[-2:] != s.shape[-2:]:
-        raise ValueError(f"schmid_tensors: rotation must be (..., {b.shape[1]}, {b.shape[1]}), got {Q.shape}")
-    return np.einsum("...ia,nab,...jb->...nij", Q, s, Q)
-
-
-def rotation_2d(theta) -> np.ndarray:
-    """Rotation matrices (..., 2, 2) of angles theta (rad, counter-clockwise)."""
-    c, s = np.cos(theta), np.sin(theta)
-    return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+    def g(self, e):
+        """g_i = dW^p/de_i (MPa) of (A2), (..., N)."""
+        g = np.where(self.sinf > 0, self.sinf * -np.expm1(-self.h * e / self.safe), 0.0)
+        return g + e @ self.K.T if self.has_latent else g
 
 
 def initial_state(batch_shape, d: int, n_systems: int) -> dict:
@@ -170,135 +143,17 @@ def initial_state(batch_shape, d: int, n_systems: int) -> dict:
             "slip_rate": np.zeros((*batch_shape, n_systems))}
 
 
-# ----------------------------------------------------------------------------------------------- small-matrix algebra
-# Closed forms for d = 2, 3: batched LAPACK calls on tiny matrices are slow on CPU (per-matrix dispatch).
-
-def _det(A):
-    """det of (..., d, d), d = 2 or 3 (closed form)."""
-    if A.shape[-1] == 2:
-        return A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
-    return (A[..., 0, 0] * (A[..., 1, 1] * A[..., 2, 2] - A[..., 1, 2] * A[..., 2, 1])
-            - A[..., 0, 1] * (A[..., 1, 0] * A[..., 2, 2] - A[..., 1, 2] * A[..., 2, 0])
-            + A[..., 0, 2] * (A[..., 1, 0] * A[..., 2, 1] - A[..., 1, 1] * A[..., 2, 0]))
-
-
-def _adj(A):
-    """Adjugate (transpose of the cofactor matrix) of (..., d, d), d = 2 or 3: inv(A) = adj(A) / det(A)."""
-    if A.shape[-1] == 2:
-        return torch.stack([torch.stack([A[..., 1, 1], -A[..., 0, 1]], -1),
-                            torch.stack([-A[..., 1, 0], A[..., 0, 0]], -1)], -2)
-    rows = []
-    for i in range(3):
-        i1, i2 = (i + 1) % 3, (i + 2) % 3
-        rows.append(torch.stack([A[..., j1, i1] * A[..., j2, i2] - A[..., j1, i2] * A[..., j2, i1]
-                                 for j1, j2 in ((1, 2), (2, 0), (0, 1))], -1))
-    return torch.stack(rows, -2)
-
-
-def _inv(A):
-    """inv of (..., d, d), d = 2 or 3 (closed form)."""
-    return _adj(A) / _det(A)[..., None, None]
-
-
-def _expm(A):
-    """Matrix exponential of (..., d, d) by scaling and squaring of a Taylor polynomial; the degree is chosen
-    from the largest norm in the batch so the truncation error is below 1e-17 (|A|/2^k <= 1/2)."""
-    norm = float(A.detach().abs().sum(-1).amax()) if A.numel() else 0.0
-    k = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
-    theta = norm / 2.0**k
-    deg, term = 1, theta
-    while term / (deg + 1) * theta > 1e-17 and deg < 30:
-        deg += 1
-        term *= theta / deg
-    B = A / 2.0**k
-    eye = torch.eye(A.shape[-1], dtype=A.dtype)
-    E = eye + B / deg
-    for j in range(deg - 1, 0, -1):  # Horner: I + B (I + B/2 (I + B/3 (...)))
-        E = eye + (B @ E) / j
-    for _ in range(k):
-        E = E @ E
-    return E
-
-
 # ----------------------------------------------------------------------------------------------- constitutive functions
 
-def _t(a):
-    return torch.as_tensor(np.asarray(a, float), dtype=DTYPE)
-
-
-def _tr(C):
-    return C.diagonal(dim1=-2, dim2=-1).sum(-1)
-
-
-def _We(Fe, mu, kappa):
-    d = Fe.shape[-1]
-    J = _det(Fe)
-    C = Fe.transpose(-1, -2) @ Fe
-    return 0.5 * mu * (_tr(C) / J ** (2.0 / d) - d) + 0.5 * kappa * (J - 1.0) ** 2
-
-
-def _Pe(Fe, mu, kappa):
-    d = Fe.shape[-1]
-    J = _det(Fe)[..., None, None]
-    FinvT = _inv(Fe).transpose(-1, -2)
-    trC = (Fe * Fe).sum((-1, -2))[..., None, None]
-    return mu * J ** (-2.0 / d) * (Fe - trC / d * FinvT) + kappa * (J - 1.0) * J * FinvT
-
-
-def _Me(Fe, mu, kappa):
-    d = Fe.shape[-1]
-    J = _det(Fe)[..., None, None]
-    C = Fe.transpose(-1, -2) @ Fe
-    eye = torch.eye(d, dtype=DTYPE)
-    return mu * J ** (-2.0 / d) * (C - _tr(C)[..., None, None] / d * eye) + kappa * J * (J - 1.0) * eye
-
-
-def elastic_energy(Fe, mu: float, kappa: float) -> np.ndarray:
-    """W^e(Fe) (MPa) of (A1) generalised to d: mu/2 (tr(Fe^T Fe)/J^(2/d) - d) + kappa/2 (J - 1)^2."""
-    return _We(_t(Fe), mu, kappa).numpy()
-
-
-def elastic_stress(Fe, mu: float, kappa: float) -> np.ndarray:
-    """dW^e/dFe (MPa) = mu J^(-2/d) (Fe - tr(C)/d Fe^-T) + kappa (J - 1) J Fe^-T, C = Fe^T Fe.
-
-    With Fp fixed, the first Piola stress is P = dW/dF = elastic_stress(Fe) Fp^-T.
-    """
-    return _Pe(_t(Fe), mu, kappa).numpy()
-
-
-def mandel_stress(Fe, mu: float, kappa: float) -> np.ndarray:
-    """M = Fe^T dW^e/dFe (MPa) = mu J^(-2/d) dev(C) + kappa J (J - 1) I, C = Fe^T Fe (symmetric, isotropic W^e)."""
-    return _Me(_t(Fe), mu, kappa).numpy()
-
-
-def cauchy_stress(P, F) -> np.ndarray:
-    """Cauchy stress sigma = P F^T / det F (MPa) from the first Piola stress P and F (..., d, d)."""
-    P, F = np.asarray(P, float), np.asarray(F, float)
-    return P @ np.swapaxes(F, -1, -2) / np.linalg.det(F)[..., None, None]
-
-
 def resolved_shear(Fe, schmid, mu: float, kappa: float) -> np.ndarray:
-    """tau_i = M : s_i = mu J^(-2/d) (Fe^T Fe) : s_i (MPa), (..., N), for Fe (..., d, d), schmid (..., N, d, d)."""
-    M = _Me(_t(Fe), mu, kappa)
-    return torch.einsum("...ij,...nij->...n", M, _t(schmid)).numpy()
-
-
-def _g(e, tp: _TP):
-    safe = torch.where(tp.sinf > 0, tp.sinf, torch.ones_like(tp.sinf))
-    g = torch.where(tp.sinf > 0, tp.sinf * -torch.expm1(-tp.h * e / safe), torch.zeros_like(e))
-    if tp.has_latent:
-        g = g + e @ tp.K.T
-    return g
-
-
-def _dg_de_diag(e, tp: _TP):
-    safe = torch.where(tp.sinf > 0, tp.sinf, torch.ones_like(tp.sinf))
-    return torch.where(tp.sinf > 0, tp.h * torch.exp(-tp.h * e / safe), torch.zeros_like(e))
+    """tau_i = M : s_i (MPa), (..., N), for Fe (..., d, d), schmid (..., N, d, d); M = elasticity.mandel_stress."""
+    M = elasticity.mandel_stress(Fe, mu, kappa)
+    return np.einsum("...ij,...nij->...n", M, np.asarray(schmid, float))
 
 
 def hardening(e, params: Params) -> np.ndarray:
     """g_i = dW^p/de_i (MPa) = sigma_inf_i (1 - exp(-h_i e_i/sigma_inf_i)) + sum_j K_ij e_j (from A2)."""
-    return _g(_t(e), _TP(params)).numpy()
+    return _NP(params).g(np.asarray(e, float))
 
 
 def plastic_energy(e, params: Params) -> np.ndarray:
@@ -315,98 +170,20 @@ def dissipation_potential(slip_rate, params: Params) -> np.ndarray:
     return (params.tau0 * params.gamma_dot0 / (params.m + 1.0) * r ** (params.m + 1.0)).sum(-1)
 
 
-def _overstress(tau, g, tp: _TP):
-    """phi = sign(tau) <|tau| - g> (unidirectional: <tau - g>) and dphi/dtau, dphi/dg."""
-    mag = torch.where(tp.uni, tau, tau.abs()) - g
-    act = mag > 0
-    sgn = torch.where(tp.uni, torch.ones_like(tau), torch.sign(tau))
-    phi = torch.where(act, sgn * mag, torch.zeros_like(tau))
-    dphi_dtau = act.to(DTYPE)
-    dphi_dg = -sgn * dphi_dtau
-    return phi, dphi_dtau, dphi_dg
-
-
 def slip_rate_law(tau, e, params: Params) -> np.ndarray:
     """The kinetics solving (A4) (1/s): gamma_dot0_i sign(tau_i) <(|tau_i| - g_i(e))/tau0_i>^(1/m_i);
     unidirectional systems: gamma_dot0_i <(tau_i - g_i(e))/tau0_i>^(1/m_i). tau, e (..., N)."""
-    tp = _TP(params)
-    phi, _, _ = _overstress(_t(tau), _g(_t(e), tp), tp)
-    x = phi / tp.tau0
-    return (tp.gd0 * torch.sign(x) * x.abs() ** tp.inv_m).numpy()
-
-
-# ----------------------------------------------------------------------------------------------- torch kinetics (tangent)
-
-def _rate_of_x(x, tp: _TP):
-    """slip_rate = gamma_dot0 sign(x) |x|^(1/m) (unidirectional: x clipped at 0) and its derivative in x."""
-    x = torch.where(tp.uni, x.clamp(min=0.0), x)
-    ax = x.abs()
-    pw = ax ** (tp.inv_m - 1.0)
-    return tp.gd0 * torch.sign(x) * pw * ax, tp.gd0 * tp.inv_m * pw
-
-
-def _x_of_rate(rate, tp: _TP):
-    """Inverse of _rate_of_x: x = sign(rate) (|rate|/gamma_dot0)^m."""
-    return torch.sign(rate) * (rate.abs() / tp.gd0) ** tp.m
+    tau = np.asarray(tau, float)
+    uni = np.asarray(params.unidirectional, bool)
+    overstress = np.maximum(np.where(uni, tau, np.abs(tau)) - hardening(e, params), 0.0)
+    sign = np.where(uni, 1.0, np.sign(tau))
+    return params.gamma_dot0 * sign * (overstress / params.tau0) ** (1.0 / params.m)
 
 
 # ----------------------------------------------------------------------------------------------- the implicit update
 # numpy float64 on flat batches of P points around the Newton solve, which is compiled per point
-# (fullfield.crystal_kernel). Tiny matrices use closed forms or unrolled loops over the P axis: batched LAPACK calls
-# on (P, d, d) pay a per-matrix dispatch and are pathologically slow under threaded BLAS.
-
-_SQ2 = np.sqrt(2.0)
-_MANDEL = {2: ((0, 0), (1, 1), (0, 1)), 3: ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))}
-
-
-def _to_mandel(A):
-    """Mandel vector (..., d(d+1)/2) of sym(A) (off-diagonal entries times sqrt 2: sym(A):sym(B) = a.b)."""
-    return np.stack([A[..., i, j] if i == j else (A[..., i, j] + A[..., j, i]) / _SQ2
-                     for i, j in _MANDEL[A.shape[-1]]], -1)
-
-
-def _inv_np(A):
-    """inv of (..., d, d), d = 2 or 3, by the adjugate (closed form)."""
-    adj = np.empty_like(A)
-    if A.shape[-1] == 2:
-        adj[..., 0, 0], adj[..., 1, 1] = A[..., 1, 1], A[..., 0, 0]
-        adj[..., 0, 1], adj[..., 1, 0] = -A[..., 0, 1], -A[..., 1, 0]
-    else:
-        for i in range(3):
-            i1, i2 = (i + 1) % 3, (i + 2) % 3
-            for j in range(3):
-                j1, j2 = (j + 1) % 3, (j + 2) % 3
-                adj[..., i, j] = A[..., j1, i1] * A[..., j2, i2] - A[..., j1, i2] * A[..., j2, i1]
-    return adj / _det(A)[..., None, None]
-
-
-def _pe_np(Fe, mu, kappa):
-    """dW^e/dFe (numpy), see ``elastic_stress``."""
-    d = Fe.shape[-1]
-    J = _det(Fe)[..., None, None]
-    FinvT = np.swapaxes(_inv_np(Fe), -1, -2)
-    trC = (Fe * Fe).sum((-1, -2))[..., None, None]
-    return mu * J ** (-2.0 / d) * (Fe - trC / d * FinvT) + kappa * (J - 1.0) * J * FinvT
-
-
-class _NP:
-    """Params as numpy arrays for the update (internal)."""
-
-    def __init__(self, p: Params):
-        self.mu, self.kappa = float(p.mu), float(p.kappa)
-        self.tau0, self.gd0, self.m = p.tau0, p.gamma_dot0, p.m
-        self.inv_m = 1.0 / p.m
-        self.sinf, self.h, self.K = p.sigma_inf, p.h, p.K
-        self.safe = np.where(p.sigma_inf > 0, p.sigma_inf, 1.0)
-        self.uni = np.asarray(p.unidirectional, bool)
-        self.has_latent = bool(np.any(p.K != 0))
-        self.tau0_min = float(p.tau0.min())
-        self.int_exp = _kernel.integer_exponents(self.inv_m)
-
-    def g(self, e):
-        g = np.where(self.sinf > 0, self.sinf * -np.expm1(-self.h * e / self.safe), 0.0)
-        return g + e @ self.K.T if self.has_latent else g
-
+# (mechanics.crystal_kernel). Tiny matrices use closed forms (mechanics.tensor): batched LAPACK calls on (P, d, d)
+# pay a per-matrix dispatch and are pathologically slow under threaded BLAS.
 
 #: cap on one step's slip increment per system while iterating (beyond it the power law is clipped; a converged
 #: step that reaches it is rejected and sub-stepped)
@@ -424,14 +201,14 @@ class _Ctx:
     def __init__(self, T, e_n, s, dt, mp: _NP):
         d = T.shape[-1]
         self.d = d
-        self.Ctr = np.swapaxes(T, -1, -2) @ T
-        self.muJm = mp.mu * _det(T) ** (-2.0 / d)
-        self.S = _to_mandel(s)
+        self.Ctr = transpose(T) @ T
+        self.muJm = mp.mu * det(T) ** (-2.0 / d)
+        self.S = to_mandel(s)
         self.s = s.reshape(*s.shape[:-2], d * d)
         self.c = dt * mp.gd0
         self.xcap = (DGAMMA_MAX / self.c) ** mp.m
         self.g_n = mp.g(e_n)  # hardening from the start of the step (semi-implicit scheme)
-        self.tau_tr = self.muJm[:, None] * (self.S @ _to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
+        self.tau_tr = self.muJm[:, None] * (self.S @ to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
 
 
 #: running totals of the Newton solves of this process: [residual evaluations, iterations], points (diagnostics for
@@ -440,25 +217,32 @@ SOLVER_WORK = [np.zeros(2, np.int64), 0]
 
 
 def _solve(ctx: _Ctx, dgam_warm, mp: _NP, tol: float, max_iter: int):
-    """Newton with backtracking line search on |r|^2 for every point, compiled per point (fullfield.crystal_kernel).
+    """Newton with backtracking line search on |r|^2 for every point, compiled per point (crystal_kernel.solve).
 
     Start: the radial return (the deviatoric part of the trial Ce scaled so that no overstress ratio exceeds
     X_PRED) where the trial state is that far above the flow surface, else the elastic trial; then the previous
-    step's slip increments (warm start) where they do better. Returns ({"dgam": (P, N)}, converged (P,) bool)."""
+    step's slip increments (warm start) where they do better. Returns (dgamma (P, N), converged (P,) bool)."""
     P, N = ctx.tau_tr.shape
     dgam = np.empty((P, N))
     conv = np.empty(P, bool)
     work = np.empty((P, 2), np.int64)
     c = np.ascontiguousarray(np.broadcast_to(ctx.c, (P, N)))
     xcap = np.ascontiguousarray(np.broadcast_to(ctx.xcap, (P, N)))
+    mi, mj = mandel_indices(ctx.d)
     _kernel.solve(np.ascontiguousarray(ctx.Ctr), np.ascontiguousarray(ctx.muJm), np.ascontiguousarray(ctx.tau_tr),
                   np.ascontiguousarray(np.broadcast_to(ctx.g_n, (P, N))), np.ascontiguousarray(ctx.S),
                   np.ascontiguousarray(ctx.s), c, xcap, np.ascontiguousarray(dgam_warm), mp.tau0, mp.inv_m,
-                  mp.int_exp, mp.uni, mp.tau0_min, _kernel.MANDEL_I[ctx.d], _kernel.MANDEL_J[ctx.d], float(tol),
-                  int(max_iter), X_PRED, N_LINE_SEARCH, dgam, conv, work)
+                  mp.int_exp, mp.uni, mp.tau0_min, mi, mj, float(tol), int(max_iter), X_PRED, N_LINE_SEARCH,
+                  dgam, conv, work)
     SOLVER_WORK[0] += work.sum(0)
     SOLVER_WORK[1] += P
-    return {"dgam": dgam}, conv
+    return dgam, conv
+
+
+def _piola(F, Fp, mp: _NP):
+    """P = dW^e/dFe Fp^-T (MPa) at Fe = F Fp^-1."""
+    Fp_inv = inv(Fp)
+    return elasticity.stress(F @ Fp_inv, mp.mu, mp.kappa) @ transpose(Fp_inv)
 
 
 def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):
@@ -466,10 +250,8 @@ def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):
     d = F.shape[-1]
     A = (dgam[:, None, :] @ s.reshape(*s.shape[:-2], d * d))[:, 0].reshape(-1, d, d)
     Fp = Fp_n + _kernel.expm1_batch(np.ascontiguousarray(A)) @ Fp_n
-    Fp = Fp / _det(Fp)[:, None, None] ** (1.0 / d)
-    Fp_inv = _inv_np(Fp)
-    P = _pe_np(F @ Fp_inv, mp.mu, mp.kappa) @ np.swapaxes(Fp_inv, -1, -2)
-    return P, Fp, e_n + np.abs(dgam), dgam / dt
+    Fp = Fp / det(Fp)[:, None, None] ** (1.0 / d)
+    return _piola(F, Fp, mp), Fp, e_n + np.abs(dgam), dgam / dt
 
 
 def _take(a, idx):
@@ -479,8 +261,8 @@ def _take(a, idx):
 def _step(F0, F1, Fp_n, e_n, rate_n, s, dt, mp: _NP, tol, max_iter, max_cutback):
     """One step F0 -> F1 of all points; points that fail are retried with 2, 4, ... 2^max_cutback sub-steps
     (F linear in between). Returns P, Fp, e, slip_rate, converged; failed points keep the old Fp, e (elastic P)."""
-    ev, conv = _solve(_Ctx(F1 @ _inv_np(Fp_n), e_n, s, dt, mp), rate_n * dt, mp, tol, max_iter)
-    P, Fp, e, rate = _finish(F1, Fp_n, e_n, ev["dgam"], s, dt, mp)
+    dgam, conv = _solve(_Ctx(F1 @ inv(Fp_n), e_n, s, dt, mp), rate_n * dt, mp, tol, max_iter)
+    P, Fp, e, rate = _finish(F1, Fp_n, e_n, dgam, s, dt, mp)
     bad = np.flatnonzero(~conv)
     for level in range(1, max_cutback + 1):
         if bad.size == 0:
@@ -491,27 +273,26 @@ def _step(F0, F1, Fp_n, e_n, rate_n, s, dt, mp: _NP, tol, max_iter, max_cutback)
         ok = np.ones(bad.size, bool)
         for k in range(1, n_sub + 1):
             Fk = Fa + (k / n_sub) * (Fb - Fa)
-            evk, ck = _solve(_Ctx(Fk @ _inv_np(Fpk), ek, sk, dtk, mp), rk * dtk, mp, tol, max_iter)
+            dgk, ck = _solve(_Ctx(Fk @ inv(Fpk), ek, sk, dtk, mp), rk * dtk, mp, tol, max_iter)
             ok &= ck
-            Pk, Fpk, ek, rk = _finish(Fk, Fpk, ek, evk["dgam"], sk, dtk, mp)
+            Pk, Fpk, ek, rk = _finish(Fk, Fpk, ek, dgk, sk, dtk, mp)
         good = bad[ok]
         P[good], Fp[good], e[good], rate[good] = Pk[ok], Fpk[ok], ek[ok], rk[ok]
         conv[good] = True
         bad = bad[~ok]
     if bad.size:  # never NaN: the failed points keep their old plastic state
         Fp[bad], e[bad], rate[bad] = Fp_n[bad], e_n[bad], 0.0
-        Fpi = _inv_np(Fp_n[bad])
-        P[bad] = _pe_np(F1[bad] @ Fpi, mp.mu, mp.kappa) @ np.swapaxes(Fpi, -1, -2)
+        P[bad] = _piola(F1[bad], Fp_n[bad], mp)
     return P, Fp, e, rate, conv
 
 
 def _check_F(F, where: str):
     if not np.all(np.isfinite(F)):
         raise ValueError(f"{where}: F has non-finite entries")
-    det = np.linalg.det(F)
-    if np.any(det <= 0):
-        i = np.unravel_index(int(np.argmin(det)), det.shape)
-        raise ValueError(f"{where}: det F must be > 0, got {det[i]:.6g} at batch index {tuple(map(int, i))}")
+    det_F = np.linalg.det(F)
+    if np.any(det_F <= 0):
+        i = np.unravel_index(int(np.argmin(det_F)), det_F.shape)
+        raise ValueError(f"{where}: det F must be > 0, got {det_F[i]:.6g} at batch index {tuple(map(int, i))}")
 
 
 def _prepare(F_new, state, schmid, params: Params, where: str):
@@ -549,11 +330,11 @@ def update(F_new, state: dict, dt, schmid, params: Params, *, tol: float = 1e-10
            max_cutback: int = 5):
     """Backward Euler step of the material point(s) from ``state`` to F_new over dt (s).
 
-    F_new (..., d, d) with det F > 0; schmid (..., N, d, d) in the sample frame (``schmid_tensors``); state from
-    ``initial_state`` or a previous update; leading axes broadcast. dt: scalar or (...,) per point (s, > 0).
+    F_new (..., d, d) with det F > 0; schmid (..., N, d, d) in the sample frame (``slip.schmid_tensors``); state
+    from ``initial_state`` or a previous update; leading axes broadcast. dt: scalar or (...,) per point (s, > 0).
     Stress-based scheme (module docstring): Newton on the elastic right Cauchy-Green tensor Ce, the slip
-    increments explicit in the resolved shears; converged when the stress residual and the hardening lag are below
-    tol * tau0 (see ``_evaluate``), with sub-stepping (2, 4, ... 2^max_cutback) where Newton fails.
+    increments explicit in the resolved shears; converged when the stress residual is below tol * min(tau0)
+    (crystal_kernel), with sub-stepping (2, 4, ... 2^max_cutback) where Newton fails.
     Returns (P, new_state, converged): first Piola stress P (..., d, d) in MPa, the new state, and converged (...)
     bool. A point that fails even after cut-back keeps its old Fp and e (elastic P) and is flagged False; no NaN.
     Raises ValueError on wrong shapes, non-finite F or det F <= 0.
@@ -571,41 +352,73 @@ def update(F_new, state: dict, dt, schmid, params: Params, *, tol: float = 1e-10
 
 
 # ----------------------------------------------------------------------------------------------- consistent tangent
+# torch only here: torch.func differentiates the step (including the exponential map) exactly.
+
+class _TP:
+    """Params as torch tensors (internal)."""
+
+    def __init__(self, p: Params):
+        import torch
+
+        t = lambda a: torch.as_tensor(np.asarray(a, float), dtype=torch.float64)  # noqa: E731
+        self.mu, self.kappa = float(p.mu), float(p.kappa)
+        self.tau0, self.gd0, self.m = t(p.tau0), t(p.gamma_dot0), t(p.m)
+        self.inv_m = 1.0 / self.m
+        self.uni = torch.as_tensor(np.asarray(p.unidirectional, bool))
 
 
-def _point_residual_and_P(F, x, Fp_n, e_n, s, dt, tp: _TP):
-    """One point (no batch axis): (R (N,), P (d, d)) of the step, differentiable in F and x."""
+def _rate_of_x(x, tp: _TP):
+    """slip_rate = gamma_dot0 sign(x) |x|^(1/m) (unidirectional: x clipped at 0) of the overstress ratios x."""
+    import torch
+
+    x = torch.where(tp.uni, x.clamp(min=0.0), x)
+    ax = x.abs()
+    return tp.gd0 * torch.sign(x) * ax ** (tp.inv_m - 1.0) * ax
+
+
+def _point_residual_and_P(F, x, Fp_n, g_n, s, dt, tp: _TP):
+    """One point (no batch axis): (R (N,), P (d, d)) of the step, differentiable in F and x:
+    R_i = tau0_i x_i - sign(tau_i) <|tau_i| - g_i(e_n)> (unidirectional: <tau_i - g_i>), tau at Fe = T exp(-A)."""
+    import torch
+
     d = F.shape[-1]
-    T = F @ _inv(Fp_n)
-    Jm = _det(T) ** (-2.0 / d)
-    rate, _ = _rate_of_x(x, tp)
-    dgam = dt * rate
+    T = F @ inv(Fp_n)
+    Jm = det(T) ** (-2.0 / d)
+    dgam = dt * _rate_of_x(x, tp)
     E = torch.linalg.matrix_exp(-torch.einsum("n,nij->ij", dgam, s))  # vmap-able
     Fe = T @ E
-    C = Fe.T @ Fe
+    C = transpose(Fe) @ Fe
     tau = tp.mu * Jm * torch.einsum("ij,nij->n", C, s)
-    phi, _, _ = _overstress(tau, _g(e_n, tp), tp)
-    P = _Pe(Fe, tp.mu, tp.kappa) @ (_inv(Fp_n) @ E).T
+    mag = torch.where(tp.uni, tau, tau.abs()) - g_n
+    sgn = torch.where(tp.uni, torch.ones_like(tau), torch.sign(tau))
+    phi = torch.where(mag > 0, sgn * mag, torch.zeros_like(tau))
+    P = elasticity.stress(Fe, tp.mu, tp.kappa) @ transpose(inv(Fp_n) @ E)
     return tp.tau0 * x - phi, P
 
 
 def tangent(F_new, state_old: dict, state_new: dict, dt, schmid, params: Params) -> np.ndarray:
     """Consistent tangent dP_ij/dF_kl (..., d, d, d, d) (MPa) of the converged ``update`` state_old -> state_new.
 
-    Implicit differentiation of R(x, F) = 0: dP/dF = dP/dF|_x - dP/dx (dR/dx)^-1 dR/dF, all partials by
-    torch.func (exact, including the derivative of the exponential map). Exact for points that converged
-    without sub-stepping; for sub-stepped points it is the tangent of the last full step (an approximation).
+    Implicit differentiation of R(x, F) = 0 in the overstress ratios x = sign(rate) (|rate|/gamma_dot0)^m:
+    dP/dF = dP/dF|_x - dP/dx (dR/dx)^-1 dR/dF, all partials by torch.func (exact, including the derivative of the
+    exponential map). Exact for points that converged without sub-stepping; for sub-stepped points it is the
+    tangent of the last full step (an approximation).
     """
+    import torch
+    from torch.func import jacrev, vmap
+
     t, batch, d, N = _prepare(F_new, state_old, schmid, params, "crystal.tangent")
-    t = {k: torch.as_tensor(v, dtype=DTYPE) for k, v in t.items()}
+    g_n = _NP(params).g(t["e"])
+    t = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in t.items()}
     tp = _TP(params)
     dt = np.broadcast_to(np.asarray(dt, float), batch)
-    dtt = torch.as_tensor(np.ascontiguousarray(dt).reshape(-1), dtype=DTYPE)
-    rate_new = torch.as_tensor(np.array(np.broadcast_to(state_new["slip_rate"], (*batch, N)).reshape(-1, N)), dtype=DTYPE)
-    x = _x_of_rate(rate_new, tp)
+    dtt = torch.as_tensor(np.ascontiguousarray(dt).reshape(-1), dtype=torch.float64)
+    rate = torch.as_tensor(np.array(np.broadcast_to(state_new["slip_rate"], (*batch, N)).reshape(-1, N)),
+                           dtype=torch.float64)
+    x = torch.sign(rate) * (rate.abs() / tp.gd0) ** tp.m
     s = t["s"].expand(x.shape[0], N, d, d) if t["s"].shape[0] == 1 else t["s"]
-    fn = lambda F, xx, Fp, e, ss, h: _point_residual_and_P(F, xx, Fp, e, ss, h, tp)  # noqa: E731
-    (R_F, R_x), (P_F, P_x) = vmap(jacrev(fn, argnums=(0, 1)))(t["F1"], x, t["Fp"], t["e"], s, dtt)
+    fn = lambda F, xx, Fp, g, ss, h: _point_residual_and_P(F, xx, Fp, g, ss, h, tp)  # noqa: E731
+    (R_F, R_x), (P_F, P_x) = vmap(jacrev(fn, argnums=(0, 1)))(t["F1"], x, t["Fp"], torch.as_tensor(g_n), s, dtt)
     R_F = R_F.reshape(-1, N, d * d)
     P_F = P_F.reshape(-1, d * d, d * d)
     P_x = P_x.reshape(-1, d * d, N)
@@ -631,8 +444,9 @@ def drive(F_path, time, schmid, params: Params, *, state: dict | None = None, **
     state = initial_state(batch, d, N) if state is None else state
     P = np.zeros((*batch, time.size, d, d))
     e = np.zeros((*batch, time.size, N))
-    P[..., 0, :, :] = _Pe(_t(np.broadcast_to(F_path[..., 0, :, :], (*batch, d, d)) @ np.linalg.inv(state["Fp"])),
-                          params.mu, params.kappa).numpy() @ np.swapaxes(np.linalg.inv(state["Fp"]), -1, -2)
+    Fp_inv = np.linalg.inv(state["Fp"])
+    P[..., 0, :, :] = elasticity.stress(np.broadcast_to(F_path[..., 0, :, :], (*batch, d, d)) @ Fp_inv, params.mu,
+                                        params.kappa) @ transpose(Fp_inv)
     e[..., 0, :] = state["e"]
     failed_step = np.full(batch, -1)
     for k in range(1, time.size):
@@ -641,5 +455,5 @@ def drive(F_path, time, schmid, params: Params, *, state: dict | None = None, **
         e[..., k, :] = state["e"]
         failed_step = np.where((failed_step < 0) & ~conv, k, failed_step)
     F_full = np.broadcast_to(F_path, (*batch, time.size, d, d))
-    return {"P": P, "stress": cauchy_stress(P, F_full), "e": e, "state": state, "converged": failed_step < 0,
+    return {"P": P, "stress": cauchy(P, F_full), "e": e, "state": state, "converged": failed_step < 0,
             "failed_step": failed_step}

@@ -1,21 +1,19 @@
-"""Compiled (numba) Newton solve of the stress-based backward Euler step of fullfield.crystal, one point at a time.
+"""Compiled (numba) Newton solve of the stress-based backward Euler step of mechanics.crystal, one point at a time.
 
-The algorithm is the one documented in fullfield.crystal (module docstring, ``update``): unknown y = Mandel(Ce - Ctr),
+The algorithm is the one documented in mechanics.crystal (module docstring, ``update``): unknown y = Mandel(Ce - Ctr),
 explicit kinetics in the resolved shears, residual r = y - Mandel(exp(-A)^T Ctr exp(-A) - Ctr), the approximate
 Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' S_i (x) S_i (Cholesky), a backtracking line search on |r|^2, the
-best of three initial guesses. Compiled per point so that every point iterates only as long as it needs and no
+better of two initial guesses. Compiled per point so that every point iterates only as long as it needs and no
 (P, N, ...) temporaries are made: the numpy formulation of the same scheme spent ~25 us per grain-step on array
-dispatch and memory traffic (benchmarks/bench_taylor.py).
+dispatch and memory traffic (benchmarks/bench_taylor.py). Compiled functions are cached on disk (``cache=True``,
+numba's ``__pycache__`` beside this file).
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-_SQ2 = np.sqrt(2.0)
-#: Mandel index pairs for d = 2, 3 (off-diagonal entries times sqrt 2)
-MANDEL_I = {2: np.array([0, 1, 0]), 3: np.array([0, 1, 2, 1, 0, 0])}
-MANDEL_J = {2: np.array([0, 1, 1]), 3: np.array([0, 1, 2, 2, 2, 1])}
+from .tensor import SQRT2 as _SQ2
 
 
 @numba.njit(cache=True)
