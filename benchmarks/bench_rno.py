@@ -24,22 +24,23 @@ import torch
 from machine import describe
 
 from dataset.sampler import sample_paths
-from fullfield.composite1d import make_case, solve
+from fullfield.composite1d import solve
 from learning.data import trajectories
 from learning.rno import RNO
-from learning.settings import TrainSettings
 from learning.train import fit, resolve_device
+from pipeline.config import make_case
+from pipeline.studies import train_settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def bench_epoch(device: torch.device, epochs: int = 4) -> dict:
-    case = make_case("bench", n_phases=3, seed=0)
+    case = make_case("composite1d", "bench", n_phases=3, seed=0)
     paths = sample_paths(400, 1, case.rng("paths", 0), F_max=0.01, T=200.0, M=10, n_steps=1000)
     ds = solve(paths.values, paths.time, case)
     ds["split"] = ("sample", np.where(ds["sample"].values < 300, "train", "test").astype(object))
     train = trajectories(ds, "train", 200)
-    settings = TrainSettings(k=1, epochs=epochs, eval_every=0, checkpoint_every=0)
+    settings = train_settings(k=1, epochs=epochs, eval_every=0, checkpoint_every=0)
     _, history = fit(train, settings, device=str(device))
     seconds = [h["seconds"] for h in history[1:]]
     return {"benchmark": "train_epoch", "trajectories": int(train.x.shape[0]), "steps": train.steps, "k": 1,

@@ -21,16 +21,14 @@ in both layers too (8 numbers, Section 4.2). A point x in R^n is the micro-state
 * MicroDecoder (Figure 5): a network from an RNO's learned internal variables xi (trained on stress only) back
   to the micro-state, fitted on the training paths' rollouts.
 
-Every fit is Adam on shuffled mini-batches of points (whole tensors, no loop over samples), cosine learning
-rate, weights and order from ``seed``: the same inputs give the same model on the CPU.
+Every fit is learning.train.train_loop (Adam on shuffled mini-batches of points, whole tensors, no loop over
+samples; cosine learning rate; NetSettings) with weights and order from ``seed``: the same inputs give the same
+model on the CPU. Save and load them with learning.artifacts (kinds "autoencoder" and "micro_decoder").
 """
 from __future__ import annotations
 
-import dataclasses
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -38,42 +36,15 @@ import xarray as xr
 from torch import Tensor, nn
 
 from .data import Trajectories, trajectories
-from .rno import MLP, RNO, fit_normalisation
+from .rno import MLP, RNO, fit_normalisation, init_lecun
+from .settings import NetSettings
+from .train import train_loop
 
-FORMAT = "rno-factory/micro-net-1"
 #: Micro-state variables of a producer: always these, plus HARDENING_VARIABLES when the dataset's flag says so.
 MICRO_VARIABLES = ("eps_p11", "eps_p12", "eps_p22")
 HARDENING_VARIABLES = ("q",)
 REL_FLOOR = 1e-3  # eq. (25) leaves out points with |x| <= REL_FLOOR max |x| (0/0 at elastic instants)
 DTYPE = torch.float32
-
-
-@dataclass
-class NetSettings:
-    """Training settings of a point-wise network (autoencoder, eq. 26 map, micro decoder); lr per Adam step."""
-
-    hidden: list[int] = field(default_factory=lambda: [50])
-    epochs: int = 200
-    batch_size: int = 1000  # points per mini-batch
-    lr: float = 3e-3
-    lr_min: float = 1e-5  # cosine annealing from lr to lr_min over the epochs
-    seed: int = 0
-
-    def __post_init__(self):
-        self.hidden = [int(h) for h in self.hidden]
-        if not self.hidden or min(self.hidden) < 1 or self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
-            raise ValueError(f"invalid network settings {dataclasses.asdict(self)}")
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> "NetSettings":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d or {}) - names)
-        if unknown:
-            raise ValueError(f"unknown network settings {unknown}; known: {sorted(names)}")
-        return cls(**dict(d or {}))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 # --------------------------------------------------------------------------------------------- micro-state data
@@ -185,40 +156,6 @@ class MicroDecoder(Scaled):
         return self.net((xi - self.xi_mean) / self.xi_std) * self.scale + self.mean
 
 
-def _init(model: nn.Module, seed: int) -> None:
-    """LeCun-normal weights, zero biases (as learning.rno.RNO.init_weights)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for mod in model.modules():
-            if isinstance(mod, nn.Linear):
-                mod.weight.copy_(torch.randn(mod.weight.shape, generator=gen) / mod.in_features ** 0.5)
-                mod.bias.zero_()
-
-
-def _adam(model: nn.Module, n_points: int, loss_of: Callable[[Tensor], Tensor], settings: NetSettings,
-          log: Callable[[str], None] | None = None) -> list[dict]:
-    """Adam on shuffled mini-batches of point indices; loss_of(idx) is the mean loss of the points idx."""
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=settings.epochs, eta_min=settings.lr_min)
-    order = torch.Generator().manual_seed(settings.seed + 1)
-    history = []
-    model.train()
-    for epoch in range(1, settings.epochs + 1):
-        total = 0.0
-        for idx in torch.randperm(n_points, generator=order).split(settings.batch_size):
-            loss = loss_of(idx)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * idx.numel()
-        sched.step()
-        history.append({"epoch": epoch, "loss": total / n_points})
-        if log is not None and (epoch % max(1, settings.epochs // 10) == 0 or epoch == settings.epochs):
-            log(f"epoch {epoch}/{settings.epochs} loss {total / n_points:.4e}")
-    model.eval()
-    return history
-
-
 # ------------------------------------------------------------------------------------------ eq. (25) and fits
 def reconstruction_error(truth: np.ndarray | Tensor, approx: np.ndarray | Tensor,
                          rel_floor: float = REL_FLOOR) -> float:
@@ -233,19 +170,18 @@ def reconstruction_error(truth: np.ndarray | Tensor, approx: np.ndarray | Tensor
     return float(np.mean(np.linalg.norm(t[keep] - a[keep], axis=-1) / norm[keep]))
 
 
-def fit_autoencoder(points: np.ndarray, m: int, settings: NetSettings,
-                    log: Callable[[str], None] | None = None) -> tuple[Autoencoder, list[dict]]:
+def fit_autoencoder(points: np.ndarray, m: int, settings: NetSettings) -> tuple[Autoencoder, list[dict]]:
     """Train an autoencoder with latent size m on micro-state points (P, n) (or (S, N+1, n))."""
     x = torch.as_tensor(np.asarray(points, float).reshape(-1, np.shape(points)[-1]), dtype=DTYPE)
     model = Autoencoder(x.shape[-1], m, settings.hidden)
-    _init(model, settings.seed)
+    init_lecun(model, torch.Generator().manual_seed(settings.seed))
     model.fit_scaling(x)
     z = (x - model.mean) / model.scale
 
     def loss_of(idx):
         return ((model.decoder(model.encoder(z[idx])) - z[idx]) ** 2).mean()
 
-    return model, _adam(model, x.shape[0], loss_of, settings, log)
+    return model, train_loop(model, x.shape[0], loss_of, settings, what=f"autoencoder m = {m} on {x.shape[0]} points")
 
 
 def reconstruct(model: nn.Module, x: np.ndarray) -> np.ndarray:
@@ -254,13 +190,12 @@ def reconstruct(model: nn.Module, x: np.ndarray) -> np.ndarray:
         return model(torch.as_tensor(np.asarray(x, float), dtype=DTYPE)).double().numpy()
 
 
-def fit_micro_decoder(xi: np.ndarray, micro: np.ndarray, settings: NetSettings,
-                      log: Callable[[str], None] | None = None) -> tuple[MicroDecoder, list[dict]]:
+def fit_micro_decoder(xi: np.ndarray, micro: np.ndarray, settings: NetSettings) -> tuple[MicroDecoder, list[dict]]:
     """Fit xi (S, N+1, k) -> micro-state (S, N+1, n) point-wise (Figure 5)."""
     a = torch.as_tensor(np.asarray(xi, float).reshape(-1, np.shape(xi)[-1]), dtype=DTYPE)
     x = torch.as_tensor(np.asarray(micro, float).reshape(-1, np.shape(micro)[-1]), dtype=DTYPE)
     model = MicroDecoder(a.shape[-1], x.shape[-1], settings.hidden)
-    _init(model, settings.seed)
+    init_lecun(model, torch.Generator().manual_seed(settings.seed))
     model.fit_scaling(x)
     std = a.double().std(0, unbiased=False)
     with torch.no_grad():
@@ -272,7 +207,7 @@ def fit_micro_decoder(xi: np.ndarray, micro: np.ndarray, settings: NetSettings,
     def loss_of(idx):
         return ((model.net(zin[idx]) - z[idx]) ** 2).mean()
 
-    return model, _adam(model, a.shape[0], loss_of, settings, log)
+    return model, train_loop(model, a.shape[0], loss_of, settings, what=f"micro decoder on {a.shape[0]} points")
 
 
 def rno_internal(model: RNO, traj: Trajectories) -> tuple[np.ndarray, np.ndarray]:
@@ -298,8 +233,7 @@ def decode_latent(ae: Autoencoder, xi: np.ndarray) -> np.ndarray:
         return ae.decode(torch.as_tensor(xi, dtype=DTYPE) + zeta0).double().numpy()
 
 
-def fit_latent_map(traj: Trajectories, xi: np.ndarray, settings: NetSettings,
-                   log: Callable[[str], None] | None = None) -> tuple[RNO, list[dict]]:
+def fit_latent_map(traj: Trajectories, xi: np.ndarray, settings: NetSettings) -> tuple[RNO, list[dict]]:
     """Train the map of eq. (26) point-wise: f(x^n, xi^n) = stress^n and g(x^n, xi^(n-1)) = the Euler rate.
 
     traj: training paths (x, stress on time); xi (S, N+1, m): the shifted reduced variables along them. Returns an
@@ -333,31 +267,7 @@ def fit_latent_map(traj: Trajectories, xi: np.ndarray, settings: NetSettings,
             loss = loss + ((model.g(g_in[gi]) / rate_scale - g_out[gi]) ** 2).mean()
         return loss
 
-    return model, _adam(model, S * N1, loss_of, settings, log)
-
-
-# ---------------------------------------------------------------------------------------------------- storage
-def save_net(model: nn.Module, path: str | os.PathLike, *, settings: dict, history: list[dict],
-             meta: dict) -> Path:
-    """model (Autoencoder or MicroDecoder) with its spec, weights, settings, history and meta, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save({"format": FORMAT, "class": type(model).__name__, "spec": model.spec(),
-                "state_dict": model.state_dict(), "settings": settings, "history": history, "meta": meta}, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def load_net(path: str | os.PathLike) -> tuple[nn.Module, dict]:
-    """(model in eval mode, the saved record without the weights)."""
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if blob.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a micro-state network (format {blob.get('format')!r})")
-    cls = {"Autoencoder": Autoencoder, "MicroDecoder": MicroDecoder}[blob["class"]]
-    model = cls(**blob["spec"])
-    model.load_state_dict(blob["state_dict"])
-    return model.eval(), {k: v for k, v in blob.items() if k != "state_dict"}
+    return model, train_loop(model, S * N1, loss_of, settings, what=f"eq. (26) map m = {xi.shape[-1]}, {S * N1} points")
 
 
 AE_COLUMNS = ["producer", "case", "latent", "n_vars", "train_steps", "train_error", "test_error"]

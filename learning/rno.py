@@ -37,6 +37,16 @@ from .settings import TARGETS  # what f returns: learning.data.target_components
 VARIANTS = ("evp", "ve")
 
 
+def init_lecun(module: nn.Module, generator: torch.Generator) -> None:
+    """LeCun-normal weights and zero biases of every Linear layer of ``module`` (in module order), drawn from
+    ``generator``: the initialisation SELU networks are designed for, used by every network of the project."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator) / m.in_features ** 0.5)
+                m.bias.zero_()
+
+
 class MLP(nn.Sequential):
     """Fully connected network: Linear + SELU per hidden layer, then a linear output layer (Section 2)."""
 
@@ -91,12 +101,8 @@ class RNO(nn.Module):
                 "hidden_g": list(self.hidden_g), "max_dt": self.max_dt, "target": self.target}
 
     def init_weights(self, generator: torch.Generator) -> None:
-        """LeCun-normal weights and zero biases, the initialisation SELU networks are designed for."""
-        with torch.no_grad():
-            for m in self.modules():
-                if isinstance(m, nn.Linear):
-                    m.weight.copy_(torch.randn(m.weight.shape, generator=generator) / m.in_features ** 0.5)
-                    m.bias.zero_()
+        """LeCun-normal weights and zero biases (init_lecun)."""
+        init_lecun(self, generator)
 
     @torch.jit.export
     def initial_state(self, x0: Tensor) -> Tensor:

@@ -1,37 +1,58 @@
-"""Training settings of one RNO: architecture, optimiser, schedule, resolution and seed."""
+"""Training settings: TrainSettings of an RNO, NetSettings of a point-wise network (autoencoder, eq. 26 map, micro
+decoder). Both are read by the one training loop, learning.train.train_loop: epochs, batch_size, lr, lr_schedule,
+weight_decay, clip_grad_norm, seed, checkpoint_every, eval_every.
+
+Neither has defaults: the workflow's config schema (pipeline/schemas/learning.schema.yaml) is the one place they
+live, and pipeline.studies.train_settings / net_settings build settings from it (also outside a config)."""
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
 
 SCHEDULES = ("constant", "step", "cosine")
 TARGETS = ("stress", "deviatoric", "pressure")  # the RNO's output (learning.data.target_components)
 
 
+class _Settings:
+    """from_dict / to_dict of a settings dataclass."""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]):
+        """Settings from a (config) mapping; unknown or missing keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} keys {unknown}; known: {sorted(names)}")
+        return cls(**dict(d))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
 @dataclass
-class TrainSettings:
+class TrainSettings(_Settings):
     """Everything that determines a trained model besides its data (units: lr per step of Adam, epochs)."""
 
-    variant: str = "evp"  # "evp" (eq. 2) or "ve" (eq. 7)
-    target: str = "stress"  # what f returns: "stress", "deviatoric" or "pressure" (Section 5.1, eq. 28)
-    k: int = 1  # number of internal variables, >= 0
-    hidden: list[int] = field(default_factory=lambda: [100, 100, 100, 100])  # widths of f's hidden layers
-    hidden_g: list[int] | None = None  # widths of g's hidden layers (None: as f)
-    max_dt: float | None = None  # s; Euler sub-steps of xi no longer than this (None: eq. 3 at the data's steps)
-    epochs: int = 500
-    batch_size: int = 30  # trajectories per mini-batch
-    lr: float = 3e-3  # Adam's initial learning rate
-    lr_schedule: dict = field(default_factory=lambda: {"kind": "cosine", "lr_min": 1e-5})
-    weight_decay: float = 0.0  # Adam's L2 penalty
-    clip_grad_norm: float | None = None  # max global gradient norm (None: no clipping)
-    train_steps: int = 200  # time steps of the training trajectories (striding the data's grid)
-    train_size: int | None = None  # train on the first train_size trajectories of the split (None: all; Fig. 8b)
-    seed: int = 0  # weights' initialisation and mini-batch order
-    checkpoint_every: int = 50  # epochs between checkpoints (0: none)
-    eval_every: int = 10  # epochs between test-error evaluations at the training resolution (0: none)
+    variant: str  # "evp" (eq. 2) or "ve" (eq. 7)
+    target: str  # what f returns: "stress", "deviatoric" or "pressure" (Section 5.1, eq. 28)
+    k: int  # number of internal variables, >= 0
+    hidden: list[int]  # widths of f's hidden layers
+    hidden_g: list[int] | None  # widths of g's hidden layers (None: as f)
+    max_dt: float | None  # s; Euler sub-steps of xi no longer than this (None: eq. 3 at the data's steps)
+    epochs: int
+    batch_size: int  # trajectories per mini-batch
+    lr: float  # Adam's initial learning rate
+    lr_schedule: dict  # {"kind": constant | step | cosine, ...} (learning.train.make_scheduler)
+    weight_decay: float  # Adam's L2 penalty
+    clip_grad_norm: float | None  # max global gradient norm (None: no clipping)
+    train_steps: int  # time steps of the training trajectories (striding the data's grid)
+    train_size: int | None  # train on the first train_size trajectories of the split (None: all; Fig. 8b)
+    seed: int  # weights' initialisation and mini-batch order
+    checkpoint_every: int  # epochs between checkpoints (0: none)
+    eval_every: int  # epochs between test-error evaluations at the training resolution (0: none)
 
     def __post_init__(self):
         self.hidden = [int(h) for h in self.hidden]
@@ -61,18 +82,35 @@ class TrainSettings:
         if problems:
             raise ValueError("invalid training settings: " + "; ".join(problems))
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TrainSettings":
-        """Settings from a (config) mapping; unknown keys are an error."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"unknown training settings {unknown}; known: {sorted(names)}")
-        return cls(**dict(d))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
     def digest(self) -> str:
         """Hash of the settings (sorted JSON): a checkpoint only resumes under equal settings."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class NetSettings(_Settings):
+    """Training settings of a point-wise network (autoencoder, eq. 26 map, micro decoder); lr per Adam step.
+
+    The loop's other settings are fixed: cosine annealing from lr to lr_min over the epochs, no weight decay, no
+    clipping, no checkpoints, no test evaluation."""
+
+    hidden: list[int]  # hidden layer widths (the decoder mirrors them)
+    epochs: int
+    batch_size: int  # points per mini-batch
+    lr: float
+    lr_min: float  # cosine annealing from lr to lr_min over the epochs
+    seed: int
+
+    weight_decay: ClassVar[float] = 0.0
+    clip_grad_norm: ClassVar[float | None] = None
+    checkpoint_every: ClassVar[int] = 0
+    eval_every: ClassVar[int] = 0
+
+    def __post_init__(self):
+        self.hidden = [int(h) for h in self.hidden]
+        if not self.hidden or min(self.hidden) < 1 or self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
+            raise ValueError(f"invalid network settings {dataclasses.asdict(self)}")
+
+    @property
+    def lr_schedule(self) -> dict:
+        return {"kind": "cosine", "lr_min": self.lr_min}

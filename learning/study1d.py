@@ -2,20 +2,21 @@
 
 The effective behaviour of the 1D composite has one internal variable xi = <eps_p> (phase average) with
     stress = f~(eta) = Ebar eta,   d<eps_p>/dt = g~(eta),   eta = eps_bar - <eps_p>            (eqs. 14, 15)
-(f~ and g~ from fullfield.composite1d). The learned xi is defined up to a change of variables (eq. 5); here the
-best affine map <eps_p> ~ a xi + b (least squares over all test samples and times) is fitted and its R^2
-reported. With xi_hat = a xi + b the learned f~ is the RNO's stress and the learned g~ is a g / t_scale, both at
-the points (eps_bar^n, xi^n) of the learned test trajectories, against eta^n = eps_bar^n - xi_hat^n.
+(f~ and g~: the ``law`` argument, any object with effective_modulus(E) and g_tilde(eta, material), e.g. the
+module fullfield.composite1d, which the workflow passes: learning does not import the producers). The learned xi
+is defined up to a change of variables (eq. 5); here the best affine map <eps_p> ~ a xi + b (least squares over
+all test samples and times) is fitted and its R^2 reported. With xi_hat = a xi + b the learned f~ is the RNO's
+stress and the learned g~ is a g / t_scale, both at the points (eps_bar^n, xi^n) of the learned test
+trajectories, against eta^n = eps_bar^n - xi_hat^n.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 import xarray as xr
-
-from fullfield.composite1d import effective_modulus, g_tilde
 
 from .data import trajectories
 from .rno import RNO
@@ -69,8 +70,10 @@ def _rel(approx: np.ndarray, truth: np.ndarray) -> float:
     return float(np.linalg.norm(approx - truth) / np.linalg.norm(truth))
 
 
-def internal_variable_study(model: RNO, ds: xr.Dataset, steps: int | None = None) -> InternalVariableStudy:
-    """Compare a k = 1 "evp" model trained on a composite1d case with eqs. (11-15) on its test split."""
+def internal_variable_study(model: RNO, ds: xr.Dataset, steps: int | None = None, *,
+                            law: Any) -> InternalVariableStudy:
+    """Compare a k = 1 "evp" model trained on a composite1d case with eqs. (11-15) on its test split; law: the exact
+    effective law (effective_modulus(E), g_tilde(eta, material): fullfield.composite1d)."""
     if model.k != 1 or model.n_comp != 1 or model.variant != "evp":
         raise ValueError(f"the internal-variable study needs a 1D 'evp' model with k = 1, got {model.spec()}")
     mat = material(ds)
@@ -84,9 +87,9 @@ def internal_variable_study(model: RNO, ds: xr.Dataset, steps: int | None = None
     a, b, r2 = affine_fit(xi, eps_p)
     eps_bar = test.x[..., 0]
     eta = eps_bar - (a * xi + b)
-    f_true = effective_modulus(mat["E"]) * eta
+    f_true = law.effective_modulus(mat["E"]) * eta
     g_learned = a * rate
-    g_true = g_tilde(eta, mat)
+    g_true = law.g_tilde(eta, mat)
     return InternalVariableStudy(time=test.time, eps_bar=eps_bar, eps_p=eps_p, xi=xi, slope=a, intercept=b, r2=r2,
                                  eta=eta, f_learned=stress, f_true=f_true, g_learned=g_learned, g_true=g_true,
                                  f_error=_rel(stress, f_true), g_error=_rel(g_learned, g_true))
@@ -96,12 +99,13 @@ INTERNAL_COLUMNS = ["producer", "case", "variant", "k", "train_steps", "test_ste
                     "f_error", "g_error"]
 
 
-def internal_rows(model: RNO, ds: xr.Dataset, *, train_steps: int, test_steps: int | None = None):
-    """One row (pandas DataFrame) of the internal-variable study for results/tables/rno_internal.csv."""
+def internal_rows(model: RNO, ds: xr.Dataset, *, law: Any, train_steps: int, test_steps: int | None = None):
+    """One row (pandas DataFrame) of the internal-variable study for results/tables/rno_internal.csv (law: as
+    internal_variable_study's)."""
     import pandas as pd
 
     steps = train_steps if test_steps is None else test_steps
-    study = internal_variable_study(model, ds, steps)
+    study = internal_variable_study(model, ds, steps, law=law)
     row = {"producer": ds.attrs["producer"], "case": ds.attrs["case"], "variant": model.variant, "k": model.k,
            "train_steps": int(train_steps), "test_steps": int(steps), **study.summary()}
     return pd.DataFrame([row], columns=INTERNAL_COLUMNS)

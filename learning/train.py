@@ -1,9 +1,14 @@
-"""Training an RNO: Adam on mini-batches of trajectories, loss = mean of eq. (16) over the batch.
+"""The one training loop (train_loop) and the RNO's use of it (fit).
 
-Determinism: the weights are drawn from a generator seeded with ``settings.seed`` and the mini-batch order from a
-second one (seed + 1); nothing else is random. A checkpoint (model, optimiser, scheduler, both generators, the
-global torch RNG states, history) is written every ``checkpoint_every`` epochs, atomically; fit() resumes from it
-when its settings and data fingerprint match, and then ends bit-identical (on the CPU) to an uninterrupted run.
+train_loop: Adam with a per-epoch learning-rate schedule on shuffled mini-batches of item indices, for every
+network of the project: fit() trains an RNO on trajectories (loss = mean of eq. 16 over the batch), the point-wise
+networks of learning.autoencoder train on points (mean squared error). Settings: TrainSettings or NetSettings.
+
+Determinism: the weights are drawn from a generator seeded with ``settings.seed`` (by the caller) and the
+mini-batch order from a second one (seed + 1); nothing else is random. A checkpoint (model, optimiser, scheduler,
+the order generator, the global torch RNG states, history) is written every ``checkpoint_every`` epochs,
+atomically; the loop resumes from it when its fingerprint matches, and then ends bit-identical (on the CPU) to an
+uninterrupted run.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import logging
 import os
 import time as _time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Union
 
 import numpy as np
 import torch
@@ -21,7 +26,9 @@ import torch
 from .data import Trajectories
 from .loss import relative_l2
 from .rno import RNO, fit_normalisation
-from .settings import TrainSettings
+from .settings import NetSettings, TrainSettings
+
+Settings = Union[TrainSettings, NetSettings]
 
 log = logging.getLogger("rno-factory.learning")
 DTYPE = torch.float32
@@ -42,7 +49,7 @@ def build_model(settings: TrainSettings, n_comp: int) -> RNO:
     return model
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings):
+def make_scheduler(optimizer: torch.optim.Optimizer, settings: Settings):
     """The per-epoch learning-rate schedule of settings.lr_schedule ("constant", "step" or "cosine")."""
     s = settings.lr_schedule
     if s["kind"] == "step":
@@ -97,17 +104,99 @@ def evaluate_error(model: RNO, data: Trajectories, device: torch.device | str = 
     return torch.cat(out).cpu().numpy()
 
 
+def train_loop(model: torch.nn.Module, n_items: int, loss_of: Callable[[torch.Tensor], torch.Tensor],
+               settings: Settings, *, device: torch.device | str = "cpu",
+               test_error: Callable[[], float] | None = None, checkpoint: str | os.PathLike | None = None,
+               fingerprint: str = "", on_epoch_end: Callable[[int, torch.nn.Module], None] | None = None,
+               what: str = "") -> list[dict]:
+    """Train ``model`` (already on ``device``, its weights drawn) in place; returns the history; the model ends in
+    eval mode.
+
+    Each epoch: Adam (settings.lr, weight_decay) steps on the mini-batches of a permutation of 0..n_items-1 drawn
+    from a generator seeded with settings.seed + 1 (batches of settings.batch_size, moved to ``device``);
+    loss_of(idx) is the mean loss of the items idx; optional gradient clipping; then one step of the schedule
+    (make_scheduler). test_error(): called every settings.eval_every epochs and at the last (0: never).
+    checkpoint: file written every settings.checkpoint_every epochs and at the last (0: never), and resumed from
+    when it holds ``fingerprint`` (what the run must match: settings, data, initial weights); otherwise ignored.
+    on_epoch_end(epoch, model): called after each epoch. what: the run's description in the log.
+    history: one dict per epoch: epoch, train_error (mean of loss_of over the epoch's items), test_error (or
+    None), lr, seconds; the same numbers are logged (logger rno-factory.learning).
+    """
+    dev = torch.device(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    scheduler = make_scheduler(optimizer, settings)
+    shuffle = torch.Generator().manual_seed(settings.seed + 1)
+    history: list[dict] = []
+    start_epoch = 1
+    ckpt_path = Path(checkpoint) if checkpoint is not None else None
+    if ckpt_path is not None and ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
+        if state.get("fingerprint") == fingerprint:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            shuffle.set_state(state["shuffle"])
+            torch.set_rng_state(state["torch_rng"])
+            if dev.type == "cuda" and state.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(state["cuda_rng"], dev)
+            history = state["history"]
+            start_epoch = state["epoch"] + 1
+            log.info("resuming from %s at epoch %d", ckpt_path, state["epoch"])
+        else:
+            log.info("ignoring checkpoint %s: it was made with other settings or data", ckpt_path)
+
+    log.info("training %s, %d epochs, device %s", what, settings.epochs, dev)
+    with _deterministic():
+        for epoch in range(start_epoch, settings.epochs + 1):
+            tick = _time.perf_counter()
+            model.train()
+            lr = optimizer.param_groups[0]["lr"]
+            total = 0.0
+            for batch in torch.randperm(n_items, generator=shuffle).split(settings.batch_size):
+                batch = batch.to(dev)
+                loss = loss_of(batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if settings.clip_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm)
+                optimizer.step()
+                total += float(loss.detach()) * batch.numel()
+            scheduler.step()
+            model.eval()
+            error = None
+            if test_error is not None and settings.eval_every and (epoch % settings.eval_every == 0
+                                                                    or epoch == settings.epochs):
+                error = test_error()
+            row = {"epoch": epoch, "train_error": total / n_items, "test_error": error, "lr": lr,
+                   "seconds": _time.perf_counter() - tick}
+            history.append(row)
+            log.info("epoch %d/%d  train %.4e  test %s  lr %.3e  %.2f s", epoch, settings.epochs, row["train_error"],
+                     "-" if error is None else f"{error:.4e}", lr, row["seconds"])
+            if ckpt_path is not None and settings.checkpoint_every and (epoch % settings.checkpoint_every == 0
+                                                                        or epoch == settings.epochs):
+                _save_atomic({"fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
+                              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                              "shuffle": shuffle.get_state(), "torch_rng": torch.get_rng_state(),
+                              "cuda_rng": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None,
+                              "history": history}, ckpt_path)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, model)
+    model.eval()
+    return history
+
+
 def fit(train: Trajectories, settings: TrainSettings, *, test: Trajectories | None = None,
         checkpoint: str | os.PathLike | None = None, init_from: RNO | None = None, device: str = "auto",
         on_epoch_end: Callable[[int, RNO], None] | None = None) -> tuple[RNO, list[dict]]:
-    """Train an RNO on ``train`` (already at the training resolution); returns (model on the CPU, history).
+    """Train an RNO on ``train`` (already at the training resolution) with train_loop; returns (model on the CPU,
+    history).
 
-    test: trajectories whose mean error (eq. 16) is logged every ``eval_every`` epochs.
-    checkpoint: file to write every ``checkpoint_every`` epochs and to resume from when it matches.
-    init_from: transfer learning: start from this trained model's weights and normalisation (same k, variant and
-    layer widths); its normalisation is kept, not refitted. on_epoch_end(epoch, model): called after each epoch.
-    history: one dict per epoch: epoch, train_error (mean eq. 16 over the epoch's mini-batches), test_error
-    (or None), lr, seconds.
+    Weights from settings.seed, normalisation fitted on ``train``; loss: mean of eq. (16) over a mini-batch of
+    trajectories. test: trajectories whose mean error (eq. 16) is logged every ``eval_every`` epochs.
+    checkpoint: file to write every ``checkpoint_every`` epochs and to resume from when it matches (settings,
+    training data and initial weights: fingerprint). init_from: transfer learning: start from this trained model's
+    weights and normalisation (same k, variant and layer widths); its normalisation is kept, not refitted.
+    on_epoch_end(epoch, model): called after each epoch. history: as train_loop's.
     """
     dev = resolve_device(device)
     if dev.type == "cuda":  # read when cuBLAS starts: set before the first CUDA matmul
@@ -129,65 +218,14 @@ def fit(train: Trajectories, settings: TrainSettings, *, test: Trajectories | No
     x, stress, time = x.to(dev), stress.to(dev), time.to(dev)
     weights = torch.as_tensor(train.weights, dtype=DTYPE, device=dev)
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    scheduler = make_scheduler(optimizer, settings)
-    shuffle = torch.Generator().manual_seed(settings.seed + 1)
-    history: list[dict] = []
-    start_epoch = 1
-    key = fingerprint(settings, train, init_state)
-    ckpt_path = Path(checkpoint) if checkpoint is not None else None
-    if ckpt_path is not None and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
-        if state.get("fingerprint") == key:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            shuffle.set_state(state["shuffle"])
-            torch.set_rng_state(state["torch_rng"])
-            if dev.type == "cuda" and state.get("cuda_rng") is not None:
-                torch.cuda.set_rng_state(state["cuda_rng"], dev)
-            history = state["history"]
-            start_epoch = state["epoch"] + 1
-            log.info("resuming from %s at epoch %d", ckpt_path, state["epoch"])
-        else:
-            log.info("ignoring checkpoint %s: it was made with other settings or data", ckpt_path)
+    def loss_of(batch: torch.Tensor) -> torch.Tensor:
+        return relative_l2(model(x[batch], time), stress[batch], time, weights).mean()
 
-    S = x.shape[0]
-    log.info("training %s-k%d on %d trajectories x %d steps, %d epochs, device %s", settings.variant, settings.k,
-             S, train.steps, settings.epochs, dev)
-    with _deterministic():
-        for epoch in range(start_epoch, settings.epochs + 1):
-            tick = _time.perf_counter()
-            model.train()
-            lr = optimizer.param_groups[0]["lr"]
-            total = 0.0
-            for batch in torch.randperm(S, generator=shuffle).split(settings.batch_size):
-                batch = batch.to(dev)
-                loss = relative_l2(model(x[batch], time), stress[batch], time, weights).mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if settings.clip_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm)
-                optimizer.step()
-                total += float(loss.detach()) * batch.numel()
-            scheduler.step()
-            model.eval()
-            test_error = None
-            if test is not None and settings.eval_every and (epoch % settings.eval_every == 0
-                                                              or epoch == settings.epochs):
-                test_error = float(evaluate_error(model, test, dev).mean())
-            row = {"epoch": epoch, "train_error": total / S, "test_error": test_error, "lr": lr,
-                   "seconds": _time.perf_counter() - tick}
-            history.append(row)
-            log.info("epoch %d/%d  train %.4e  test %s  lr %.3e  %.2f s", epoch, settings.epochs, row["train_error"],
-                     "-" if test_error is None else f"{test_error:.4e}", lr, row["seconds"])
-            if ckpt_path is not None and settings.checkpoint_every and (epoch % settings.checkpoint_every == 0
-                                                                        or epoch == settings.epochs):
-                _save_atomic({"fingerprint": key, "epoch": epoch, "model": model.state_dict(),
-                              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                              "shuffle": shuffle.get_state(), "torch_rng": torch.get_rng_state(),
-                              "cuda_rng": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None,
-                              "history": history}, ckpt_path)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, model)
+    def test_error() -> float:
+        return float(evaluate_error(model, test, dev).mean())
+
+    history = train_loop(model, x.shape[0], loss_of, settings, device=dev,
+                         test_error=None if test is None else test_error, checkpoint=checkpoint,
+                         fingerprint=fingerprint(settings, train, init_state), on_epoch_end=on_epoch_end,
+                         what=f"{settings.variant}-k{settings.k} on {x.shape[0]} trajectories x {train.steps} steps")
     return model.to("cpu").eval(), history

@@ -6,10 +6,12 @@ import xarray as xr
 
 from dataset.case import Case
 from dataset.contract import build_dataset
-from learning.autoencoder import (Autoencoder, NetSettings, decode_latent, fit_autoencoder, fit_latent_map,
-                                  fit_micro_decoder, latent_trajectories, load_net, micro_data, micro_labels,
-                                  reconstruct, reconstruction_error, rno_internal, save_net)
+from learning import artifacts
+from learning.autoencoder import (Autoencoder, MicroDecoder, decode_latent, fit_autoencoder,
+                                  fit_latent_map, fit_micro_decoder, latent_trajectories, micro_data, micro_labels,
+                                  reconstruct, reconstruction_error, rno_internal)
 from learning.train import evaluate_error
+from pipeline.studies import net_settings
 
 torch.set_num_threads(1)
 
@@ -30,10 +32,10 @@ def test_eq25_is_mean_relative_l2_and_skips_vanishing_points():
 
 def test_autoencoder_finds_a_one_dimensional_manifold():
     x = curve_points()
-    s = NetSettings(hidden=[50], epochs=150, batch_size=250, lr=1e-2)
+    s = net_settings(None, "settings", hidden=[50], epochs=150, batch_size=250, lr=1e-2)
     ae1, hist = fit_autoencoder(x, 1, s)
     err1 = reconstruction_error(x, reconstruct(ae1, x))
-    assert hist[-1]["loss"] < 0.1 * hist[0]["loss"]
+    assert hist[-1]["train_error"] < 0.1 * hist[0]["train_error"]
     assert err1 < 0.05, err1
     # a linear projection onto one direction cannot do as well: PCA-1 is the best linear 1D code
     c = x - x.mean(0)
@@ -44,14 +46,24 @@ def test_autoencoder_finds_a_one_dimensional_manifold():
 
 def test_autoencoder_is_deterministic_and_round_trips(tmp_path):
     x = curve_points(300)
-    s = NetSettings(hidden=[16], epochs=3, batch_size=100)
-    a, _ = fit_autoencoder(x, 2, s)
+    s = net_settings(None, "settings", hidden=[16], epochs=3, batch_size=100)
+    a, history = fit_autoencoder(x, 2, s)
     b, _ = fit_autoencoder(x, 2, s)
     assert np.array_equal(reconstruct(a, x), reconstruct(b, x))
-    path = save_net(a, tmp_path / "ae.pt", settings=s.to_dict(), history=[], meta={"labels": list("abcdef")})
-    c, record = load_net(path)
-    assert isinstance(c, Autoencoder) and record["meta"]["labels"][0] == "a"
-    assert np.array_equal(reconstruct(c, x), reconstruct(a, x))
+    out = artifacts.save(a, tmp_path / "ae-m2", settings=s.to_dict(), history=history,
+                         data={"labels": list("abcdef")})
+    assert sorted(p.name for p in out.iterdir()) == sorted(artifacts.FILES["autoencoder"])
+    for path in (out, out / "model.pt"):  # the directory or its model.pt
+        c = artifacts.load(path)
+        assert isinstance(c, Autoencoder) and c.spec() == a.spec() and not c.training
+        assert list(c.state_dict()) == list(a.state_dict())
+        for name, t in a.state_dict().items():
+            assert torch.equal(c.state_dict()[name], t), name
+        assert np.array_equal(reconstruct(c, x), reconstruct(a, x))
+    config = artifacts.read_json(out, "config.json")
+    assert (config["kind"], config["data"]["labels"][0], config["settings"]) == ("autoencoder", "a", s.to_dict())
+    assert artifacts.read_json(out / "model.pt", "history.json") == history
+    assert torch.load(out / "model.pt", weights_only=True)["kind"] == "autoencoder"
 
 
 def micro_dataset(n=24, n_time=41, seed=0):
@@ -91,18 +103,38 @@ def test_micro_state_layout_and_hardening_flag():
 def test_latent_map_eq26_and_micro_decoder_learn_the_toy_law():
     ds = micro_dataset()
     train, test = micro_data(ds, "train"), micro_data(ds, "test")
-    ae, _ = fit_autoencoder(train.micro, 3, NetSettings(hidden=[50], epochs=300, batch_size=200, lr=1e-2))
+    ae, _ = fit_autoencoder(train.micro, 3, net_settings(None, "settings", hidden=[50], epochs=300, batch_size=200, lr=1e-2))
     xi = latent_trajectories(ae, train.micro)
     assert np.allclose(xi[:, 0], 0.0, atol=1e-6)  # xi^0 = 0: the RNO's initial state
     assert reconstruction_error(train.micro, decode_latent(ae, xi)) < 0.1
-    untrained, _ = fit_latent_map(train.traj, xi, NetSettings(hidden=[64, 64], epochs=1, lr=1e-9))
-    model, hist = fit_latent_map(train.traj, xi, NetSettings(hidden=[64, 64], epochs=60, batch_size=100, lr=3e-3))
-    assert model.k == 3 and hist[-1]["loss"] < 0.2 * hist[0]["loss"]
+    untrained, _ = fit_latent_map(train.traj, xi, net_settings(None, "settings", hidden=[64, 64], epochs=1, lr=1e-9))
+    model, hist = fit_latent_map(train.traj, xi, net_settings(None, "settings", hidden=[64, 64], epochs=60, batch_size=100, lr=3e-3))
+    assert model.k == 3 and hist[-1]["train_error"] < 0.2 * hist[0]["train_error"]
     err = evaluate_error(model, test.traj).mean()
     assert err < 0.5 * evaluate_error(untrained, test.traj).mean() and err < 0.3, err
     # Figure 5's decoder: from the internal variables of this model back to the micro-state
     dec, _ = fit_micro_decoder(rno_internal(model, train.traj)[1], train.micro,
-                               NetSettings(hidden=[50], epochs=60, batch_size=100, lr=5e-3))
+                               net_settings(None, "settings", hidden=[50], epochs=60, batch_size=100, lr=5e-3))
     rec = reconstruct(dec, rno_internal(model, test.traj)[1])
     assert rec.shape == test.micro.shape
     assert reconstruction_error(test.micro, rec) < 0.5
+
+
+def test_every_network_kind_saves_and_loads_through_one_format(tmp_path):
+    """The eq. (26) map (an RNO) and a micro decoder: one directory each, the right class back, same weights."""
+    ds = micro_dataset(n=10, n_time=11)
+    train = micro_data(ds, "train")
+    net = net_settings(None, "settings", hidden=[8], epochs=2, batch_size=50)
+    ae, _ = fit_autoencoder(train.micro, 2, net)
+    latent_map, h_map = fit_latent_map(train.traj, latent_trajectories(ae, train.micro), net)
+    decoder, h_dec = fit_micro_decoder(rno_internal(latent_map, train.traj)[1], train.micro, net)
+    for model, history, cls, kind in ((latent_map, h_map, type(latent_map), "rno"),
+                                      (decoder, h_dec, MicroDecoder, "micro_decoder")):
+        out = artifacts.save(model, tmp_path / kind, settings=net.to_dict(), history=history, data={"case": "toy"})
+        assert sorted(p.name for p in out.iterdir()) == sorted(artifacts.FILES[kind])
+        again = artifacts.load(out / "model.pt")
+        assert type(again) is cls and artifacts.read_json(out, "config.json")["kind"] == kind
+        for name, t in model.state_dict().items():
+            assert torch.equal(again.state_dict()[name], t), name
+    with pytest.raises(TypeError, match="not a network"):
+        artifacts.save(torch.nn.Linear(2, 2), tmp_path / "x", settings={}, history=[], data={})

@@ -10,15 +10,17 @@ import torch
 
 from dataset.contract import validate
 from dataset.sampler import sample_paths
-from fullfield.composite1d import make_case, solve
+from fullfield import composite1d
+from fullfield.composite1d import solve
+from pipeline.config import make_case
 from learning import artifacts, load
 from learning.data import trajectories
 from learning.evaluate import COLUMNS, concat_tables, error_rows, read_table, write_table
-from learning.figures import fig01, fig10_resolution
+from learning.figures import fig01, fig10
 from learning.rno import fit_normalisation
-from learning.settings import TrainSettings
 from learning.study1d import affine_fit, internal_variable_study
 from learning.train import build_model, evaluate_error, fit
+from pipeline.studies import train_settings
 
 torch.set_num_threads(1)
 STEPS = 50  # training resolution of the tests; the data have 100 steps
@@ -26,7 +28,7 @@ STEPS = 50  # training resolution of the tests; the data have 100 steps
 
 def composite_dataset(n_phases, n_train=24, n_test=8, n_steps=100, seed=0):
     """A contract dataset of the 1D composite: n_train + n_test strain paths on (0, 200] s."""
-    case = make_case(f"N{n_phases}", n_phases=n_phases, seed=seed, loading={"n_steps": n_steps})
+    case = make_case("composite1d", f"N{n_phases}", n_phases=n_phases, seed=seed, loading={"n_steps": n_steps})
     p = sample_paths(n_train + n_test, 1, case.rng("paths", 0), F_max=0.01, T=200.0, M=10, n_steps=n_steps)
     ds = solve(p.values, p.time, case)
     ds["split"] = ("sample", np.where(ds["sample"].values < n_train, "train", "test").astype(object))
@@ -36,7 +38,7 @@ def composite_dataset(n_phases, n_train=24, n_test=8, n_steps=100, seed=0):
 def tiny(**kw):
     base = dict(k=1, hidden=[32, 32], epochs=40, batch_size=8, lr=3e-3, lr_schedule={"kind": "cosine"},
                 train_steps=STEPS, eval_every=0, checkpoint_every=0)
-    return TrainSettings(**{**base, **kw})
+    return train_settings(**{**base, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +136,8 @@ def test_artifacts_evaluation_and_table(trained, ds2, tmp_path):
     settings = tiny()
     out = artifacts.model_dir(tmp_path, "composite1d", "N2", "evp", 1)
     artifacts.save(model, out, settings=settings.to_dict(), history=history,
-                   data={"producer": "composite1d", "case": "N2"}, d=1)
-    assert sorted(p.name for p in out.iterdir()) == sorted(artifacts.FILES)
+                   data={"producer": "composite1d", "case": "N2"})
+    assert sorted(p.name for p in out.iterdir()) == sorted(artifacts.FILES["rno"])
     config = json.loads((out / "config.json").read_text())
     assert config["settings"]["k"] == 1 and config["units"]["stress"] == "MPa"
     assert len(json.loads((out / "history.json").read_text())) == 40
@@ -171,7 +173,7 @@ def test_affine_fit_recovers_a_change_of_variables():
 def test_internal_variable_study_of_a_trained_model(ds1, tmp_path):
     train = trajectories(ds1, "train", STEPS)
     model, _ = fit(train, tiny(epochs=60), device="cpu")
-    study = internal_variable_study(model, ds1, STEPS)
+    study = internal_variable_study(model, ds1, STEPS, law=composite1d)
     n_test = int((ds1["split"] == "test").sum())
     assert study.xi.shape == study.eps_p.shape == study.eta.shape == (n_test, STEPS + 1)
     # the true internal variable is the phase average of the producer's eps_p; stress = Ebar (eps_bar - <eps_p>)
@@ -182,7 +184,7 @@ def test_internal_variable_study_of_a_trained_model(ds1, tmp_path):
     assert study.r2 > 0.8, study.summary()
     assert study.f_error < 0.5, study.summary()
     with pytest.raises(ValueError, match="k = 1"):
-        internal_variable_study(fit(train, tiny(k=0, epochs=1), device="cpu")[0], ds1, STEPS)
+        internal_variable_study(fit(train, tiny(k=0, epochs=1), device="cpu")[0], ds1, STEPS, law=composite1d)
 
 
 def test_figures_are_written_and_deterministic(trained, ds1, ds2, tmp_path):
@@ -197,13 +199,14 @@ def test_figures_are_written_and_deterministic(trained, ds1, ds2, tmp_path):
                                  "error": err * (1 if variant == "evp" else steps / STEPS + STEPS / steps)})
     errors = pd.DataFrame(rows, columns=COLUMNS)
     common = dict(ds_paths=ds2, model_paths=model, ds_internal=ds2, model_internal=model, errors=errors,
-                  n_phases={"N1": 1, "N2": 2}, train_steps=STEPS)
+                  law=composite1d, spec={"n_phases": {"N1": 1, "N2": 2}, "train_steps": STEPS, "n_paths": 3})
     a = fig01(**common, stem=tmp_path / "a" / "fig01")
     b = fig01(**common, stem=tmp_path / "b" / "fig01")
     assert [p.suffix for p in a] == [".png", ".pdf"]
     for p, q in zip(a, b):
         assert p.stat().st_size > 10_000 and p.read_bytes() == q.read_bytes()
-    c = fig10_resolution(errors, producer="composite1d", case="N2", k=1, train_steps=STEPS, stem=tmp_path / "fig10a")
+    spec10 = {"producer": "composite1d", "case": "N2", "k": 1, "train_steps": STEPS}
+    c = fig10(errors=errors, spec=spec10, stem=tmp_path / "fig10a")
     assert all(p.exists() for p in c)
     with pytest.raises(ValueError, match="no rows"):
-        fig10_resolution(errors, producer="composite1d", case="N9", k=1, train_steps=STEPS, stem=tmp_path / "x")
+        fig10(errors=errors, spec={**spec10, "case": "N9"}, stem=tmp_path / "x")

@@ -145,7 +145,7 @@ def test_torchscript_matches_eager_and_loads_without_the_project(tmp_path):
     m = fit_normalisation(model(3, 2, "ve", dtype=torch.float32), *_norm_data())
     x, time = paths(batch=3, n=11, n_comp=3, dtype=torch.float32)
     stress, xi = m.rollout(x, time)
-    save(m, tmp_path / "m", settings={"k": 2}, history=[], data={}, d=2)
+    save(m, tmp_path / "m", settings={"k": 2}, history=[], data={})
     eager = load(tmp_path / "m")
     torch.testing.assert_close(eager.rollout(x, time)[0], stress, rtol=0, atol=0)
     ts = torch.jit.load(str(tmp_path / "m" / "model.ts"))
