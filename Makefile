@@ -11,8 +11,8 @@ export OMPI_MCA_rmaps_base_oversubscribe := 1
 setup:
 	@bash envs/setup.sh
 
-run: setup  ## the whole default DAG on config.yaml; prints where datasets and figures are
-	$(VENV)/bin/snakemake --cores $(CORES) --rerun-incomplete $(ARGS)
+run: setup  ## the whole default DAG on config.yaml; prints where results are; recovers a killed run's stale lock
+	$(PY) -m pipeline.run --cores $(CORES) --rerun-incomplete $(ARGS)
 
 test: setup  ## the test suite (pytest); extra flags via ARGS, e.g. make test ARGS="-m 'not slow'"
 	$(PY) -m pytest $(ARGS)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figstyle import figure
+from .figstyle import figure, save_figure
 from .sampler import sample_paths
 
 
@@ -28,3 +28,13 @@ def loading_paths_figure(rng: np.random.Generator, *, n_paths: int, T: float, M:
              title="(b) one 2x2 path, shared knot times")
     ax_b.legend(loc="best", fontsize=8)
     return fig
+
+
+def loading_paths(*, stem, spec) -> list:
+    """The figure table's draw function (pipeline.figures): spec holds the config's ``loading``, the figure's
+    ``seed`` and ``n_paths``; writes stem.png and stem.pdf."""
+    rng = np.random.default_rng(np.random.SeedSequence(int(spec["seed"]), spawn_key=(1,)))
+    loading = spec["loading"]
+    fig = loading_paths_figure(rng, n_paths=int(spec["n_paths"]), T=float(loading["T"]), M=int(loading["M"]),
+                               n_steps=int(loading["n_steps"]), F_max=float(loading["F_max"]))
+    return save_figure(fig, stem)

@@ -1,4 +1,8 @@
-"""One shard: a fixed number of samples of a case, with a seed derived from (case, shard index)."""
+"""One shard: a fixed number of samples of a case, with a seed derived from (case, shard index).
+
+The producer is passed in (any object with INPUT, DIM and solve, docs/data-contract.md): dataset/ never imports
+one; the workflow layer picks it by name (pipeline.registry, pipeline.shards).
+"""
 from __future__ import annotations
 
 import json
@@ -9,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from . import producers
 from .case import Case
 from .contract import failures
 from .sampler import sample_paths
@@ -32,9 +35,8 @@ def shard_inputs(case: Case, shard: int, shard_size: int, dim: int, input_name: 
         raise ValueError(f"{case} shard {shard}: {err}") from None
 
 
-def solve_shard(case: Case, shard: int, shard_size: int) -> xr.Dataset:
-    """Sample the shard's paths and solve them with the case's producer; samples are numbered globally."""
-    producer = producers.get(case.producer)
+def solve_shard(producer, case: Case, shard: int, shard_size: int) -> xr.Dataset:
+    """Sample the shard's paths and solve them with ``producer``; samples are numbered globally."""
     paths = shard_inputs(case, shard, shard_size, producer.DIM, producer.INPUT)
     ds = producer.solve(paths.values, paths.time, case)
     offset = shard * shard_size
@@ -44,11 +46,11 @@ def solve_shard(case: Case, shard: int, shard_size: int) -> xr.Dataset:
     return ds
 
 
-def run_shard(case: Case, shard: int, shard_size: int, out: str | os.PathLike) -> Path:
-    """Solve one shard and write it atomically to ``out``.
+def run_shard(producer, case: Case, shard: int, shard_size: int, out: str | os.PathLike) -> Path:
+    """Solve one shard with ``producer`` and write it atomically to ``out``.
 
     The write validates the contract first: a NaN or inf from the producer raises ContractError naming the
     case, shard and sample, and nothing is written.
     """
-    ds = solve_shard(case, shard, shard_size)
+    ds = solve_shard(producer, case, shard, shard_size)
     return write_atomic(ds, out, shard=True, where=f"case {case}, shard {shard}")

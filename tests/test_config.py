@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import yaml
 
-from dataset.config import ConfigError, cases, load_config, resolve_case, validate_config
+from pipeline.config import ConfigError, cases, resolve_case
+from pipeline.config import load as load_config
+from pipeline.config import validate as validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,26 +49,54 @@ def test_bad_config_names_the_key(edit, key):
         validate_config(config)
 
 
+def resolved(config, producer, case):
+    """resolve_case on a config validated first (its schema defaults filled in)."""
+    return resolve_case(validate_config(config), producer, case)
+
+
 def test_case_resolution_precedence_and_hash():
     config = default()
     config["producers"]["composite1d"]["defaults"]["loading"] = {"F_max": 0.02}
     config["producers"]["composite1d"]["cases"]["N3"]["loading"] = {"M": 4}
-    n3 = resolve_case(config, "composite1d", "N3")
-    n1 = resolve_case(config, "composite1d", "N1")
+    n3 = resolved(config, "composite1d", "N3")
+    n1 = resolved(config, "composite1d", "N1")
     assert n3.loading == {"T": 200.0, "M": 4, "n_steps": 1000, "F_max": 0.02}
-    assert n1.loading["M"] == 10 and n3.config["edot0"] == 1.0  # producer DEFAULTS fill in
+    assert n1.loading["M"] == 10 and n3.config["edot0"] == 1.0  # the schema's producer defaults fill in
     bigger = default()
     bigger["producers"]["composite1d"]["defaults"]["n_train"] = 999
-    assert resolve_case(bigger, "composite1d", "N1").hash == resolve_case(default(), "composite1d", "N1").hash
+    assert resolved(bigger, "composite1d", "N1").hash == resolved(default(), "composite1d", "N1").hash
     changed = default()
     changed["producers"]["composite1d"]["cases"]["N1"]["edot0"] = 2.0
-    assert resolve_case(changed, "composite1d", "N1").hash != resolve_case(default(), "composite1d", "N1").hash
+    assert resolved(changed, "composite1d", "N1").hash != resolved(default(), "composite1d", "N1").hash
 
 
 def test_keyed_rng_is_order_independent():
-    case = resolve_case(default(), "composite1d", "N3")
+    case = resolved(default(), "composite1d", "N3")
     a = case.rng("paths", 3).random(4)
     case.rng("paths", 0).random(100)
     np.testing.assert_array_equal(a, case.rng("paths", 3).random(4))
     assert not np.allclose(a, case.rng("paths", 4).random(4))
 
+
+
+def test_schema_defaults_are_the_cited_mg_values():
+    """taylor_mg's schema defaults are the Hill average of Tromans 2011 and the mapping of Wang et al. 2014
+    (taylor.magnesium), so the one place the defaults live cannot drift from their sources."""
+    from pipeline.config import producer_defaults
+    from taylor import magnesium as mg
+
+    d = producer_defaults("taylor_mg")
+    mu, kappa = mg.elastic_moduli(**mg.ELASTIC_CONSTANTS)
+    assert (d["mu"], d["kappa"]) == (round(mu, 1), round(kappa, 1))
+    assert {k: d[k] for k in ("tau0", "sigma_inf", "h", "gamma_dot0", "m")} == mg.plastic_defaults()
+
+
+def test_make_case_starts_from_the_paper_loading_and_the_schema_defaults():
+    from pipeline.config import make_case
+
+    case = make_case("laminate", "x", seed=3, sigma0=[50.0, 500.0], loading={"n_steps": 20})
+    assert case.config["mu"] == 25000.0 and case.config["sigma0"] == [50.0, 500.0] and case.config["seed"] == 3
+    assert case.loading == {"T": 200.0, "M": 10, "n_steps": 20, "F_max": 0.33 / (10 * 200.0) ** 0.5}
+    slip = make_case("polycrystal2d", slip={"tau0": [5.0, 5.0]}).config["slip"]
+    assert slip["tau0"] == [5.0, 5.0] and slip["h"] == [7100.0, 7100.0]  # nested keys merge
+    assert make_case("taylor_mg").loading["volumetric"] == 0.1

@@ -1,4 +1,4 @@
-"""Config, file names and figures of the laminate study (learning.config tagged transfer, Figures 3-6)."""
+"""Config, file names and figures of the laminate study (pipeline.studies tagged transfer, Figures 3-6)."""
 import copy
 import hashlib
 
@@ -8,16 +8,19 @@ import pytest
 import torch
 import yaml
 
-from dataset.config import ConfigError, validate_config
-from learning import config as lc
+from pipeline.config import ConfigError
+from pipeline.config import validate as validate_config
+from pipeline import studies as lc
 from learning import figures_laminate as figs
-from learning import workflow as lflow
-from learning.autoencoder import NetSettings, fit_autoencoder, fit_latent_map, fit_micro_decoder, latent_trajectories
+from pipeline import figures as pfigures
+from pipeline import targets
+from pipeline.paths import Paths
+from learning.autoencoder import fit_autoencoder, fit_latent_map, fit_micro_decoder, latent_trajectories
 from learning.autoencoder import micro_data, rno_internal
 from learning.evaluate import COLUMNS
-from learning.settings import TrainSettings
 from learning.train import fit
 from test_autoencoder import micro_dataset
+from pipeline.studies import train_settings, net_settings
 
 torch.set_num_threads(1)
 
@@ -62,14 +65,14 @@ def test_tagged_transfer_models_live_beside_the_direct_ones():
     assert len(keys) == 9 + 6
     tagged = lc.ModelKey("laminate", "M3", "evp", 2, "MH")
     assert tagged in keys and lc.ModelKey("laminate", "M3", "evp", 2) in keys
-    assert str(tagged.path("r")) == "r/models/laminate/M3/evp-k2-from-MH"
+    assert Paths("r").model(tagged, "") == "r/models/laminate/M3/evp-k2-from-MH/"
     assert lc.parse_model("laminate", "M3", "evp-k2-from-MH") == tagged
     assert lc.parse_model("laminate", "M3", "ve-k10") == lc.ModelKey("laminate", "M3", "ve", 10)
     with pytest.raises(ValueError):
         lc.parse_model("laminate", "M3", "ae-m3")
     assert lc.init_from(cfg, tagged) == lc.ModelKey("laminate", "MH", "evp", 2)
     assert lc.init_from(cfg, lc.ModelKey("laminate", "M3", "evp", 2)) is None
-    assert "results/tables/rno_errors/laminate/M3/evp-k2-from-MH.csv" in lflow.error_tables(cfg)
+    assert "results/tables/rno_errors/laminate/M3/evp-k2-from-MH.csv" in targets.error_tables(cfg)
     assert lc.net_settings(cfg, "map").hidden == [16, 16] and lc.net_settings(cfg, "settings").epochs == 3
 
 
@@ -80,11 +83,12 @@ def test_figures_name_their_models_autoencoders_and_inputs():
     assert lc.figure_autoencoders(cfg, "fig04") == [("laminate", c, m) for c, m in
                                                     (("M3", 1), ("M3", 2), ("M3", 3), ("MH", 1), ("MH", 2))]
     assert ("laminate", "M3-EH", 4) in lc.autoencoders(cfg)
-    inputs = lflow.laminate_figure_inputs(cfg, "fig04")
+    inputs = pfigures.FIGURES["fig04"].inputs(cfg, Paths("results"))
     assert inputs["latent_map"] == "results/models/laminate/M3/map-ae-m3/model.pt"
-    assert inputs["autoencoder"] == "results/models/laminate/M3/ae-m3/autoencoder.pt"
-    assert lflow.laminate_figure_inputs(cfg, "fig05")["decoder"] == "results/models/laminate/M3/micro-evp-k2/decoder.pt"
-    assert "results/tables/ae_errors.csv" in lflow.targets(cfg)
+    assert inputs["autoencoder"] == "results/models/laminate/M3/ae-m3/model.pt"
+    fig05 = pfigures.FIGURES["fig05"].inputs(cfg, Paths("results"))
+    assert fig05["decoder"] == "results/models/laminate/M3/micro-evp-k2/model.pt"
+    assert "results/tables/ae_errors.csv" in targets.tables(cfg)
 
 
 @pytest.mark.parametrize("edit,message", [
@@ -107,7 +111,7 @@ def _sha(paths):
 
 def test_figures_3_to_6_are_written_and_deterministic(tmp_path):
     ds = micro_dataset(n=14, n_time=21)
-    tiny = TrainSettings(k=2, hidden=[8], epochs=1, batch_size=4, train_steps=20, eval_every=0, checkpoint_every=0)
+    tiny = train_settings(k=2, hidden=[8], epochs=1, batch_size=4, train_steps=20, eval_every=0, checkpoint_every=0)
     rno, _ = fit(micro_data(ds, "train").traj, tiny, device="cpu")
     rows = [{"producer": "laminate", "case": c, "variant": "evp", "target": "stress", "k": k, "train_size": 0,
              "init_from": i, "train_steps": 20,
@@ -116,27 +120,29 @@ def test_figures_3_to_6_are_written_and_deterministic(tmp_path):
     errors = pd.DataFrame(rows, columns=COLUMNS)
     ae_errors = pd.DataFrame([{"producer": "laminate", "case": c, "latent": m, "test_error": 0.3 / m}
                               for c in ("MH", "M3") for m in (1, 2, 3)])
-    net = NetSettings(hidden=[8], epochs=1)
+    net = net_settings(None, "settings", hidden=[8], epochs=1)
     train = micro_data(ds, "train")
     ae, _ = fit_autoencoder(train.micro, 3, net)
     latent_map, _ = fit_latent_map(train.traj, latent_trajectories(ae, train.micro), net)
     decoder, _ = fit_micro_decoder(rno_internal(rno, train.traj)[1], train.micro, net)
-    spec3 = lc.figures(CFG)["fig03"]
-    spec6 = {**lc.figures(CFG)["fig06"], "cases": ["M3"]}
+    figures = lc.figures(checked(copy.deepcopy(CFG)))  # the schema's defaults filled in
+    spec3 = {**figures["fig03"], "train_steps": 20}
+    spec4 = {**figures["fig04"], "train_steps": 20}
+    spec5 = {**figures["fig05"], "train_steps": 20, "n_paths": 3}
+    spec6 = {**figures["fig06"], "cases": ["M3"], "ae_cases": ["M3"], "train_steps": 20}
 
     def draw(d):
-        return [*figs.fig03(errors=errors, spec=spec3, ds_paths=ds, model_paths=rno, train_steps=20,
-                            stem=d / "fig03"),
-                *figs.fig04(ae_errors=ae_errors, spec=lc.figures(CFG)["fig04"], ds=ds, ae=ae,
-                            latent_map=latent_map, train_steps=20, stem=d / "fig04"),
-                *figs.fig05(ds=ds, model=rno, decoder=decoder, train_steps=20, n_paths=3, stem=d / "fig05"),
-                *figs.fig06(errors=errors, ae_errors=ae_errors.assign(), spec={**spec6, "ae_cases": ["M3"]},
-                            ds_paths=ds, model_paths=rno, ds_ae=ds, ae=ae, train_steps=20, stem=d / "fig06")]
+        return [*figs.fig03(errors=errors, spec=spec3, ds_paths=ds, model_paths=rno, stem=d / "fig03"),
+                *figs.fig04(ae_errors=ae_errors, spec=spec4, dataset=ds, autoencoder=ae, latent_map=latent_map,
+                            stem=d / "fig04"),
+                *figs.fig05(dataset=ds, model=rno, decoder=decoder, spec=spec5, stem=d / "fig05"),
+                *figs.fig06(errors=errors, ae_errors=ae_errors.assign(), spec=spec6, ds_paths=ds, model_paths=rno,
+                            ds_ae=ds, autoencoder=ae, stem=d / "fig06")]
 
     first = draw(tmp_path / "a")
     assert len(first) == 8 and all(p.stat().st_size > 5000 for p in first)
-    again = figs.fig05(ds=ds, model=rno, decoder=decoder, train_steps=20, n_paths=3, stem=tmp_path / "b" / "fig05")
+    again = figs.fig05(dataset=ds, model=rno, decoder=decoder, spec=spec5, stem=tmp_path / "b" / "fig05")
     assert _sha(again) == _sha([p for p in first if p.stem == "fig05"])
     with pytest.raises(ValueError, match="no error rows"):
         figs.fig03(errors=errors[errors["init_from"] == ""], spec=spec3, ds_paths=ds, model_paths=rno,
-                   train_steps=20, stem=tmp_path / "c" / "fig03")
+                   stem=tmp_path / "c" / "fig03")

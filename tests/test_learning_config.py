@@ -1,11 +1,13 @@
-"""The learning section of the workflow config: schema (workflow/schemas/learning.schema.yaml) and learning.config."""
+"""The learning section of the workflow config: schema (pipeline/schemas/learning.schema.yaml) and pipeline.studies."""
 import copy
 
 import pytest
 import yaml
 
-from dataset.config import ConfigError, validate_config
-from learning import config as lc
+from pipeline.config import ConfigError
+from pipeline.config import validate as validate_config
+from pipeline import studies as lc
+from pipeline.paths import Paths
 
 BASE = yaml.safe_load("""
 results: results
@@ -67,7 +69,7 @@ def test_models_settings_and_transfer():
     assert lc.settings(cfg, keys[0]).epochs == 100
     assert lc.init_from(cfg, n4) == lc.ModelKey("composite1d", "N3", "evp", 1)
     assert lc.init_from(cfg, keys[0]) is None
-    assert str(n4.path("results")) == "results/models/composite1d/N4/evp-k1"
+    assert Paths("results").model(n4) == "results/models/composite1d/N4/evp-k1/model.pt"
     assert lc.internal_models(cfg) == [lc.ModelKey("composite1d", c, "evp", 1) for c in ("N1", "N3", "N4")]
     assert lc.figures(cfg)["fig01"]["paths_case"] == "N3" and lc.figures(cfg)["fig10a"]["k"] == 1
 

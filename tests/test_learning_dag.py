@@ -36,11 +36,11 @@ learning:
 
 
 @pytest.mark.skipif(shutil.which(str(SNAKEMAKE)) is None, reason="snakemake is not installed beside this python")
-def test_figures_target_builds_tables_and_figures(tmp_path):
+def test_figures_all_builds_tables_and_figures(tmp_path):
     config = {"results": str(tmp_path / "results"), **TINY}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     run = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "config.yaml"),
-                          "--directory", str(tmp_path), "--cores", "2", "figures"],
+                          "--directory", str(tmp_path), "--cores", "2", "figures_all"],
                          capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONHASHSEED": "0"})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = tmp_path / "results"

@@ -9,18 +9,19 @@ import torch
 import yaml
 
 pytest.importorskip("petsc4py")
-from dataset.config import ConfigError, validate_config  # noqa: E402
+from pipeline.config import ConfigError
+from pipeline.config import validate as validate_config  # noqa: E402
 from dataset.contract import validate  # noqa: E402
-from dataset.shards import solve_shard  # noqa: E402
-from fullfield.polycrystal2d import producer  # noqa: E402
+from pipeline.shards import solve_shard  # noqa: E402
 from learning import artifacts, load  # noqa: E402
-from learning import config as lc  # noqa: E402
+from pipeline import studies as lc  # noqa: E402
+from pipeline.config import fill_defaults, make_case  # noqa: E402
 from learning.data import target_components, to_components, trajectories  # noqa: E402
 from learning.evaluate import COLUMNS, error_rows  # noqa: E402
-from learning.figures import fig10_resolution  # noqa: E402
+from learning.figures import fig10  # noqa: E402
 from learning.figures_polycrystal import fig07, fig08  # noqa: E402
-from learning.settings import TrainSettings  # noqa: E402
 from learning.train import evaluate_error, fit  # noqa: E402
+from pipeline.studies import train_settings  # noqa: E402
 
 torch.set_num_threads(1)
 STEPS = 10
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The given NumPy array is not wri
 def poly():
     """6 paths (4 train, 2 test) of an 8 x 8, 4-grain cell, 20 steps on (0, 4] s; neo-Hookean grains, since the
     crystal update would make this fixture cost minutes (the targets' plumbing does not depend on the material)."""
-    case = producer.make_case("PH", seed=5, grid=8, n_grains=4, model="neohookean",
+    case = make_case("polycrystal2d", "PH", seed=5, grid=8, n_grains=4, model="neohookean",
                               loading={"n_steps": 20, "T": 4.0, "F_max": 0.02})
     ds = solve_shard(case, 0, 6)
     ds["split"] = ("sample", np.where(ds["sample"].values < 4, "train", "test").astype(object))
@@ -39,7 +40,7 @@ def poly():
 
 
 def tiny(**kw):
-    return TrainSettings(**{**dict(k=1, hidden=[16, 16], epochs=30, batch_size=2, train_steps=STEPS, eval_every=0,
+    return train_settings(**{**dict(k=1, hidden=[16, 16], epochs=30, batch_size=2, train_steps=STEPS, eval_every=0,
                                    checkpoint_every=0), **kw})
 
 
@@ -83,7 +84,7 @@ def test_pressure_and_deviatoric_rnos_train_export_and_evaluate(poly, tmp_path):
         fit(trajectories(poly, "train", STEPS), tiny(target="pressure"), device="cpu")
     # artifacts: model.pt and the TorchScript export keep the target and give the same pressure
     out = artifacts.save(pressure, tmp_path / "m", settings=tiny(k=0, target="pressure").to_dict(), history=[],
-                         data={}, d=2)
+                         data={})
     x, _, time = trajectories(poly, "test", STEPS, "pressure").tensors()
     scripted = torch.jit.load(str(out / "model.ts"))
     with torch.no_grad():
@@ -103,7 +104,7 @@ def test_training_set_size_takes_the_first_samples(poly):
     with pytest.raises(ValueError, match="asked for 5 train samples"):
         trajectories(poly, "train", STEPS, size=5)
     with pytest.raises(ValueError, match="train_size must be >= 1"):
-        TrainSettings(train_size=0)
+        train_settings(train_size=0)
 
 
 CONFIG = yaml.safe_load("""
@@ -193,13 +194,13 @@ def _error_table(producer_name, cases, targets, ks, sizes=(0,)):
 
 
 def test_figures_7_8_and_10b_are_written_and_deterministic(poly, tmp_path):
-    spec7 = lc.figures({"learning": {"figures": {"fig07": {"cases": ["PH", "P1"], "hardening_cases": ["P3"],
-                                                           "k": [0, 1], "paths_k": 1}}}})["fig07"]
+    spec7 = fill_defaults({"learning": {"figures": {"fig07": {"cases": ["PH", "P1"], "hardening_cases": ["P3"],
+                                                              "k": [0, 1], "paths_k": 1}}}})["learning"]["figures"]["fig07"]
+    spec7 = {**spec7, "train_steps": STEPS, "history_ks": [0, 1]}
     errors = _error_table("polycrystal2d", ["PH", "P1", "P3"], ["deviatoric", "pressure"], [0, 1])
     model, history = fit(trajectories(poly, "train", STEPS, "deviatoric"), tiny(target="deviatoric", epochs=3),
                          device="cpu")
-    args = dict(errors=errors, histories={0: history, 1: history}, ds_paths=poly, model_paths=model, spec=spec7,
-                train_steps=STEPS)
+    args = dict(errors=errors, histories=[history, history], ds_paths=poly, model_paths=model, spec=spec7)
     a, b = fig07(**args, stem=tmp_path / "a" / "fig07"), fig07(**args, stem=tmp_path / "b" / "fig07")
     for p, q in zip(a, b):
         assert p.stat().st_size > 10_000 and p.read_bytes() == q.read_bytes()
@@ -208,16 +209,16 @@ def test_figures_7_8_and_10b_are_written_and_deterministic(poly, tmp_path):
               stem=tmp_path / "x")
 
     # Figure 8 and 10(b) are generic over the producer: drawn here from the 2D data's stress models
-    spec8 = lc.figures({"learning": {"figures": {"fig08": {"producer": "polycrystal2d", "case": "PH", "k": [0, 1],
-                                                           "size_k": 1, "train_sizes": [2], "paths_k": 1}}}})["fig08"]
+    spec8 = fill_defaults({"learning": {"figures": {"fig08": {"producer": "polycrystal2d", "case": "PH", "k": [0, 1],
+                                                              "size_k": 1, "train_sizes": [2], "paths_k": 1}}}})
+    spec8 = {**spec8["learning"]["figures"]["fig08"], "train_steps": STEPS}
     errors8 = _error_table("polycrystal2d", ["PH"], ["stress"], [0, 1], sizes=(0, 2))
     stress_model, _ = fit(trajectories(poly, "train", STEPS), tiny(epochs=3), device="cpu")
-    paths = fig08(errors=errors8, ds_paths=poly, model_paths=stress_model, spec=spec8, train_steps=STEPS,
-                  stem=tmp_path / "fig08")
+    paths = fig08(errors=errors8, ds_paths=poly, model_paths=stress_model, spec=spec8, stem=tmp_path / "fig08")
     assert all(p.stat().st_size > 10_000 for p in paths)
     with pytest.raises(ValueError, match="two or more training-set sizes"):
         fig08(errors=errors8[errors8["train_size"] == 0], ds_paths=poly, model_paths=stress_model, spec=spec8,
-              train_steps=STEPS, stem=tmp_path / "y")
-    c = fig10_resolution(errors8, producer="polycrystal2d", case="PH", k=1, train_steps=STEPS,
-                         stem=tmp_path / "fig10b")
+              stem=tmp_path / "y")
+    c = fig10(errors=errors8, spec={"producer": "polycrystal2d", "case": "PH", "k": 1, "train_steps": STEPS},
+              stem=tmp_path / "fig10b")
     assert all(p.exists() for p in c)

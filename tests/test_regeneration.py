@@ -22,6 +22,7 @@ import yaml
 
 from dataset.case import canonical_json
 from dataset.store import open_store
+from pipeline.config import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -137,7 +138,8 @@ def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only
     p.config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
     jobs, out = p.jobs()
     assert jobs == {"solve_shard": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "train": 2,
-                    "evaluate": 2, "internal_study": 1, "error_table": 1, "internal_table": 1, "fig10a": 1, "all": 1}
+                    "evaluate": 2, "internal_study": 1, "rno_errors_table": 1, "rno_internal_table": 1, "fig10a": 1,
+                    "all": 1}
     outputs = [line for line in out.splitlines() if line.strip().startswith("output:")]
     assert not [line for line in outputs if "/N1/" in line or "N1.zarr" in line]
     assert n1_model.stat().st_mtime_ns == before
@@ -220,18 +222,20 @@ def test_e_a_killed_run_resumes_and_loses_no_finished_shard(project, sig):
 
 def test_f_figures_all_rebuilds_identical_figures_with_provenance_and_a_report(project):
     figures = project.results / "figures"
-    jobs, _ = project.jobs("figures_all", "--forcerun", "figure_loading_paths")
-    assert jobs.get("failures_table") == 1 and jobs.get("figure_loading_paths") == 1 and "solve_shard" not in jobs
+    jobs, _ = project.jobs("figures_all", "--forcerun", "loading_paths")
+    assert jobs.get("failures_table") == 1 and jobs.get("loading_paths") == 1 and "solve_shard" not in jobs
     first = {p.name: p.read_bytes() for p in figures.iterdir()}
     assert {"loading_paths.png", "loading_paths.pdf", "loading_paths.provenance.json"} <= set(first)
-    jobs, _ = project.jobs("figures_all", "--forcerun", "figure_loading_paths")
-    assert jobs == {"figure_loading_paths": 1, "figures_all": 1}
+    jobs, _ = project.jobs("figures_all", "--forcerun", "loading_paths")
+    assert jobs == {"loading_paths": 1, "figures_all": 1}
     assert {p.name: p.read_bytes() for p in figures.iterdir()} == first  # byte-identical PNG, PDF and sidecar
 
     side = json.loads(first["loading_paths.provenance.json"])
     assert side["outputs"]["loading_paths.png"] == hashlib.sha256(first["loading_paths.png"]).hexdigest()
-    assert side["config_hash"] == hashlib.sha256(canonical_json(project.config).encode()).hexdigest()
-    assert side["rule"] == "figure_loading_paths" and side["git_commit"] and side["params"]["seed"] == 5
+    # the effective config: the schema's defaults filled in (pipeline.config.validate)
+    effective = validate(copy.deepcopy(project.config))
+    assert side["config_hash"] == hashlib.sha256(canonical_json(effective).encode()).hexdigest()
+    assert side["rule"] == "loading_paths" and side["git_commit"] and side["params"]["seed"] == 5
 
     table = (project.results / "tables" / "failures.csv").read_text().splitlines()
     assert table[0].startswith("producer,case,n_requested,n_stored,n_failed,sample,split,reason")
@@ -273,7 +277,8 @@ def test_provenance_hashes_a_dataset_tree_stably(tmp_path, toy):
     ds = toy()
     ds["split"] = ("sample", np.array(["train"] * ds.sizes["sample"], dtype=object))
     store = write_atomic(ds, tmp_path / "datasets" / "toy" / "C1.zarr")
-    prov = load_script("provenance")
+    from pipeline import provenance as prov
+
     record = prov.provenance([store], [], rule="r", params={"a": 1}, config={"seed": 1})
     entry = record["inputs"][str(store)]
     assert entry["kind"] == "dataset" and entry["sha256"] == prov.sha256_tree(store)

@@ -1,12 +1,15 @@
 """Shards: keyed seeds, global sample numbering, and a producer returning NaN writes nothing."""
+import sys
+
 import numpy as np
 import pytest
 import xarray as xr
 
-from dataset import producers
 from dataset.case import Case
 from dataset.contract import ContractError, build_dataset, failures
 from dataset.shards import n_shards, run_shard, shard_inputs, solve_shard
+
+PRODUCER = sys.modules[__name__]  # this module is the producer
 from dataset.store import open_store
 
 # This module is itself a (fake) producer: stress = E * strain, NaN for one chosen sample, one listed failure.
@@ -28,8 +31,7 @@ def solve(inputs, time, case):
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.setitem(producers.PRODUCERS, "fake", __name__)
+def fake():
     return lambda **cfg: Case("fake", "F1", {"seed": 3, "E": 10.0, "loading": {"T": 10.0, "M": 3, "n_steps": 20,
                                                                                 "F_max": 0.1}, **cfg})
 
@@ -47,7 +49,7 @@ def test_shard_inputs_depend_only_on_case_and_shard(fake):
 
 
 def test_samples_and_failures_are_numbered_globally(fake, tmp_path):
-    out = run_shard(fake(fail_local=1), 3, 4, tmp_path / "shard3.zarr")
+    out = run_shard(PRODUCER, fake(fail_local=1), 3, 4, tmp_path / "shard3.zarr")
     ds = open_store(out, shard=True)
     assert ds["sample"].values.tolist() == [12, 14, 15]
     assert failures(ds) == [{"sample": 13, "reason": "Newton did not converge"}]
@@ -56,17 +58,17 @@ def test_samples_and_failures_are_numbered_globally(fake, tmp_path):
 
 def test_nan_from_a_producer_names_case_shard_sample_and_writes_nothing(fake, tmp_path):
     with pytest.raises(ContractError, match=r"case fake/F1, shard 2: sample 11: variable 'stress' has non-finite"):
-        run_shard(fake(nan_local=3), 2, 4, tmp_path / "shard2.zarr")
+        run_shard(PRODUCER, fake(nan_local=3), 2, 4, tmp_path / "shard2.zarr")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_solve_shard_is_deterministic(fake):
-    a, b = solve_shard(fake(), 1, 3), solve_shard(fake(), 1, 3)
+    a, b = solve_shard(PRODUCER, fake(), 1, 3), solve_shard(PRODUCER, fake(), 1, 3)
     np.testing.assert_array_equal(a["stress"].values, b["stress"].values)
 
 
 def test_a_shard_whose_samples_all_failed_is_written_with_its_failures(fake, tmp_path):
-    out = run_shard(fake(fail_local=[0, 1, 2]), 1, 3, tmp_path / "shard1.zarr")
+    out = run_shard(PRODUCER, fake(fail_local=[0, 1, 2]), 1, 3, tmp_path / "shard1.zarr")
     ds = open_store(out, shard=True)
     assert ds.sizes["sample"] == 0
     assert [f["sample"] for f in failures(ds)] == [3, 4, 5]

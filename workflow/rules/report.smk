@@ -1,26 +1,21 @@
 # Reproducible rebuilds and the HTML report (docs/regeneration.md):
 #   snakemake figures_all                          every figure and table, each figure with a provenance sidecar
 #   snakemake figures_all --report report.html     the report: figures, tables, failed samples per case
-# A figure rule adds its PNG with report(..., caption=...) and a `provenance` output written by
-# workflow/scripts/provenance.py (write_sidecar), and is listed in FIGURES below.
+
 
 report: "../report/workflow.rst"
-
-# name -> the figure's files (PNG, PDF, provenance sidecar).
-FIGURES = {"loading_paths": [*figure_files("loading_paths"), provenance_file("loading_paths")]}
-TABLES = [f"{RESULTS}/tables/failures.csv"]
 
 
 rule failure_summary:
     """The samples of one case that the solver could not finish, with their reasons (from attrs['failures'])."""
     input:
-        lambda w: dataset_file(w.producer, w.case),
+        P.dataset("{producer}", "{case}"),
     output:
-        f"{RESULTS}/datasets/{{producer}}/{{case}}.failures.json",
+        P.failures("{producer}", "{case}"),
     conda:
-        "../../envs/rno-factory.yml"
+        ENV
     log:
-        f"{RESULTS}/logs/failure_summary/{{producer}}/{{case}}.log",
+        P.log("failure_summary", "{producer}", "{case}"),
     script:
         "../scripts/failure_summary.py"
 
@@ -28,14 +23,14 @@ rule failure_summary:
 rule failures_table:
     """One table over every case: requested, stored and failed samples, one row per failed sample."""
     input:
-        [f"{RESULTS}/datasets/{p}/{c}.failures.json" for (p, c) in CASES],
+        targets.failure_summaries(config),
     output:
-        report(f"{RESULTS}/tables/failures.csv", caption="../report/failures.rst", category="Data factory",
+        report(P.table("failures"), caption="../report/failures.rst", category="Data factory",
                labels={"table": "failed samples"}),
     conda:
-        "../../envs/rno-factory.yml"
+        ENV
     log:
-        f"{RESULTS}/logs/failures_table.log",
+        P.log("failures_table"),
     script:
         "../scripts/failure_summary.py"
 
@@ -43,7 +38,6 @@ rule failures_table:
 rule figures_all:
     """Every figure and table (rebuilt from the datasets and models when they changed)."""
     input:
-        [f for files in FIGURES.values() for f in files],
-        TABLES,
-        # the paper's figures and error tables, once learning.smk is included (evaluated when the DAG is built)
-        lambda w: globals().get("LEARNING_TARGETS", []),
+        targets.tables(config),
+        targets.figure_files(config),
+    localrule: True

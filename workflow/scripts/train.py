@@ -1,4 +1,5 @@
 """Snakemake job: train one RNO (learning.train.fit) and write its artifacts (learning.artifacts.save)."""
+import json
 from pathlib import Path
 
 import torch
@@ -6,15 +7,14 @@ import torch
 from dataset.jobs import job_logging
 from dataset.store import open_store
 from learning import artifacts, load
-from learning import config as lconfig
-from learning.data import trajectories
-from learning.train import fit, resolve_device
+from learning import TrainSettings, fit, resolve_device, trajectories
+from pipeline.studies import parse_model
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 with job_logging(sm.log[0]) as log:
     torch.set_num_threads(int(sm.threads))
-    key = lconfig.parse_model(sm.wildcards.producer, sm.wildcards.case, sm.wildcards.model)
-    settings = lconfig.settings(sm.config, key)
+    key = parse_model(sm.wildcards.producer, sm.wildcards.case, sm.wildcards.model)
+    settings = TrainSettings.from_dict(json.loads(sm.params.settings))
     ds = open_store(sm.input.dataset)
     train = trajectories(ds, "train", settings.train_steps, settings.target, settings.train_size)
     test = trajectories(ds, "test", settings.train_steps, settings.target)
@@ -31,7 +31,7 @@ with job_logging(sm.log[0]) as log:
             "n_test": int(test.x.shape[0]),
             "train_steps": train.steps, "data_steps": ds.sizes["time"] - 1, "device": str(device),
             "init_from": str(sm.input.init) if source else None}
-    artifacts.save(model, out_dir, settings=settings.to_dict(), history=history, data=data, d=train.d)
+    artifacts.save(model, out_dir, settings=settings.to_dict(), history=history, data=data)
     final = history[-1]
     log.info("%s: final train error %.4e, test error %s -> %s", key, final["train_error"],
              "-" if final["test_error"] is None else f"{final['test_error']:.4e}", out_dir)
