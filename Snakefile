@@ -26,4 +26,4 @@ rule all:
 
 
 onsuccess:
-    print_summary()
+    targets.print_summary(config)

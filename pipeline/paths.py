@@ -51,6 +51,11 @@ class Paths:
         """A file of the trained RNO ``key`` (pipeline.studies.ModelKey)."""
         return f"{self.model_dir(key.producer, key.case, key.name)}/{name}"
 
+    @staticmethod
+    def file(directory, name) -> str:
+        """A file of a model directory."""
+        return f"{directory}/{name}"
+
     def autoencoder_dir(self, producer, case, m) -> str:
         return self.model_dir(producer, case, f"ae-m{m}")
 

@@ -2,13 +2,14 @@
 pipeline.paths, contents from pipeline.config and pipeline.studies)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from dataset.case import Case
 from dataset.shards import n_shards
 
-from . import figures, studies
-from .config import cases
+from . import figures, registry, studies
+from .config import ConfigError, cases, resolve_case
 from .paths import Paths
 
 Config = Mapping[str, Any]
@@ -16,6 +17,22 @@ Config = Mapping[str, Any]
 
 def paths(config: Config) -> Paths:
     return Paths(config["results"])
+
+
+def case(config: Config, wildcards) -> Case:
+    """The case named by the wildcards producer and case."""
+    try:
+        return resolve_case(config, wildcards.producer, wildcards.case)
+    except (KeyError, ConfigError):
+        raise ValueError(f"no case {wildcards.producer}/{wildcards.case} in the config") from None
+
+
+def mpi_resources(config: Config, producer: str) -> dict:
+    """Snakemake resources of an MPI producer's shard job: the launcher ``mpi`` (mpirun; a cluster profile sets
+    srun) and ``tasks``, its ranks (``producers.<name>.tasks``); none for a serial producer."""
+    if not registry.entry(producer).mpi:
+        return {}
+    return {"mpi": "mpirun", "tasks": int(config["producers"].get(producer, {}).get("tasks", 2))}
 
 
 def shard_size(config: Config, producer: str) -> int:
@@ -89,3 +106,16 @@ def figure_files(config: Config) -> list[str]:
 
 def everything(config: Config) -> list[str]:
     return datasets(config) + tables(config) + figure_files(config)
+
+
+def print_summary(config: Config) -> None:
+    """Where the results are (printed when a run succeeds)."""
+    root = Path(config["results"]).resolve()
+    print(f"\nrno-factory results in {root}")
+    for title, pattern in (("datasets", "datasets/*/*.zarr"), ("models", "models/*/*/*/"),
+                           ("tables", "tables/*.csv"), ("figures", "figures/*.png")):
+        found = sorted(root.glob(pattern))
+        if found:
+            print(f"  {title}:")
+            for p in found:
+                print(f"    {p.relative_to(root)}")

@@ -105,7 +105,7 @@ def test_a_raising_n_samples_runs_only_the_new_shards(project):
     before = project.stamps()
     project.config = tiny_config(project.results, N1={"n_train": 6})  # N1: 5 -> 8 samples, shards 0, 1 kept, 2 new
     jobs, _ = project.jobs()
-    assert jobs == {"solve_shard": 1, "collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
+    assert jobs == {"solve_shard_composite1d": 1, "collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
     assert changed(before, project.stamps()) == ["datasets/composite1d/N1.zarr", "shards/composite1d/N1/shard2.zarr"]
     ds = open_store(project.dataset("N1"))
     assert ds.sizes["sample"] == 8 and int((ds.split == "train").sum()) == 6
@@ -115,7 +115,7 @@ def test_b_changing_one_case_reruns_only_that_case(project):
     before = project.stamps()
     project.config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
     jobs, out = project.jobs()
-    assert jobs == {"solve_shard": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
+    assert jobs == {"solve_shard_composite1d": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
     assert "composite1d/N1/" not in out
     assert "Params have changed since last execution" in out  # a shard's params: the case's solve config
     assert changed(before, project.stamps()) == ["datasets/composite1d/N2.zarr", "shards/composite1d/N2/shard0.zarr",
@@ -137,7 +137,7 @@ def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only
     before = n1_model.stat().st_mtime_ns
     p.config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
     jobs, out = p.jobs()
-    assert jobs == {"solve_shard": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "train": 2,
+    assert jobs == {"solve_shard_composite1d": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "train": 2,
                     "evaluate": 2, "internal_study": 1, "rno_errors_table": 1, "rno_internal_table": 1, "fig10a": 1,
                     "all": 1}
     outputs = [line for line in out.splitlines() if line.strip().startswith("output:")]
@@ -160,7 +160,7 @@ def test_c_a_job_script_edit_is_listed_by_list_changes_code(project):
 def test_c_a_producer_edit_reruns_its_shards_and_what_depends_on_them(project):
     module = project.src / "fullfield" / "composite1d.py"
     module.write_text(module.read_text() + "\n# edited by the test\n")
-    # the producer module is an input of solve_shard: Snakemake sees it by mtime ("updated input files"),
+    # the producer module is an input of its shard rule: Snakemake sees it by mtime ("updated input files"),
     # not through --list-changes code (that lists script/notebook and shell/run changes only)
     assert project.run("--list-changes", "code").stdout.strip() == ""
     summary = project.run("--summary").stdout
@@ -168,7 +168,7 @@ def test_c_a_producer_edit_reruns_its_shards_and_what_depends_on_them(project):
     updated = sorted(Path(r[0]).name for r in rows if r[-2] == "updated input files")
     assert updated == ["shard0.zarr", "shard0.zarr", "shard1.zarr", "shard1.zarr", "shard2.zarr"]
     jobs, out = project.jobs("-n")
-    assert jobs == {"solve_shard": 5, "collect": 2, "failure_summary": 2, "failures_table": 1, "all": 1}  # every composite1d shard, not the figure
+    assert jobs == {"solve_shard_composite1d": 5, "collect": 2, "failure_summary": 2, "failures_table": 1, "all": 1}  # every composite1d shard, not the figure
     assert f"Updated input files: {module}" in out
     # an edit that changes no result (this comment) can be accepted without recomputing anything
     project.run("--touch")
@@ -183,7 +183,7 @@ def test_d_deleting_a_shard_recomputes_only_that_shard(project):
     # the dataset is still complete and up to date: Snakemake leaves a missing intermediate alone
     assert project.jobs()[0] == {}
     # asking for the shard recomputes that shard only, the same samples (keyed seeds) ...
-    assert project.jobs(str(shard))[0] == {"solve_shard": 1}
+    assert project.jobs(str(shard))[0] == {"solve_shard_composite1d": 1}
     np.testing.assert_array_equal(open_store(shard, shard=True)["stress"].values, reference["stress"].values)
     # ... and the next run refreshes its dataset, nothing else
     assert project.jobs()[0] == {"collect": 1, "failure_summary": 1, "failures_table": 1, "all": 1}
@@ -223,7 +223,7 @@ def test_e_a_killed_run_resumes_and_loses_no_finished_shard(project, sig):
 def test_f_figures_all_rebuilds_identical_figures_with_provenance_and_a_report(project):
     figures = project.results / "figures"
     jobs, _ = project.jobs("figures_all", "--forcerun", "loading_paths")
-    assert jobs.get("failures_table") == 1 and jobs.get("loading_paths") == 1 and "solve_shard" not in jobs
+    assert jobs.get("failures_table") == 1 and jobs.get("loading_paths") == 1 and "solve_shard_composite1d" not in jobs
     first = {p.name: p.read_bytes() for p in figures.iterdir()}
     assert {"loading_paths.png", "loading_paths.pdf", "loading_paths.provenance.json"} <= set(first)
     jobs, _ = project.jobs("figures_all", "--forcerun", "loading_paths")
@@ -235,7 +235,7 @@ def test_f_figures_all_rebuilds_identical_figures_with_provenance_and_a_report(p
     # the effective config: the schema's defaults filled in (pipeline.config.validate)
     effective = validate(copy.deepcopy(project.config))
     assert side["config_hash"] == hashlib.sha256(canonical_json(effective).encode()).hexdigest()
-    assert side["rule"] == "loading_paths" and side["git_commit"] and side["params"]["seed"] == 5
+    assert side["rule"] == "loading_paths" and side["git_commit"] and side["params"]["spec"]["seed"] == 5
 
     table = (project.results / "tables" / "failures.csv").read_text().splitlines()
     assert table[0].startswith("producer,case,n_requested,n_stored,n_failed,sample,split,reason")

@@ -73,7 +73,7 @@ def test_editing_the_crystal_kernel_reruns_the_taylor_and_2d_shards_only(project
     shards = sorted(set(re.findall(r"output: results/shards/(\w+)/", out)))
     assert shards == ["polycrystal2d", "taylor_mg"]
     # the default config: 2 + 2 shards of the two cases, their stores, and what learns from them
-    assert jobs["solve_shard"] == 4 and jobs["collect"] == 2 and jobs["failure_summary"] == 2
+    assert jobs["solve_shard_taylor_mg"] == 2 and jobs["solve_shard_polycrystal2d"] == 2 and jobs["collect"] == 2 and jobs["failure_summary"] == 2
     assert jobs["train"] == 11 and jobs["evaluate"] == 11  # 6 polycrystal2d models, 5 taylor_mg (evp k0-2, ve k1, n2)
     assert sorted(set(re.findall(r"output: results/models/(\w+)/", out))) == ["polycrystal2d", "taylor_mg"]
     # every figure reading their models or the error table, which holds their rows; not the 1D study's own jobs
@@ -88,7 +88,7 @@ def test_editing_the_1d_producer_reruns_only_its_shards(project):
     out = project.run("-n")
     jobs = project.dry_jobs()
     assert sorted(set(re.findall(r"output: results/shards/(\w+)/", out))) == ["composite1d"]
-    assert jobs["solve_shard"] == 6 and jobs["collect"] == 2  # N1, N3: 3 shards each
+    assert jobs["solve_shard_composite1d"] == 6 and jobs["collect"] == 2  # N1, N3: 3 shards each
     assert sorted(set(re.findall(r"output: results/models/(\w+)/", out))) == ["composite1d"]
     assert {"fig01", "fig10a", "internal_study"} <= set(jobs) and "loading_paths" not in jobs
     project.run("--touch")

@@ -75,7 +75,7 @@ def test_tiny_dag_under_slurm_equals_local_run(cluster, tmp_path):
     print(f"\ntiny DAG (6 jobs) wall time: local executor {t_local:.1f} s, SLURM executor {t_slurm:.1f} s",
           file=sys.stderr)
 
-    # every job went through sbatch: one SLURM job each for 2 x solve_shard, collect, loading_paths,
+    # every job went through sbatch: one SLURM job each for 2 x solve_shard_composite1d, collect, loading_paths,
     # failure_summary and failures_table
     submitted = [line for line in slurm.stderr.splitlines() if "submitted with SLURM jobid" in line]
     assert len(submitted) == 6, slurm.stderr[-3000:]

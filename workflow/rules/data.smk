@@ -1,51 +1,52 @@
 # Data factory: one job per shard of samples, then one store per (producer, case).
 
 
-def _launch(wildcards, resources):
-    """The MPI launcher of an MPI producer's shard (resources mpi and tasks), nothing for a serial one."""
-    return f"{resources.mpi} -n {resources.tasks}" if registry.entry(wildcards.producer).mpi else ""
+# One rule definition for every producer (pipeline/registry.py): rule solve_shard_<producer>, so a cluster can
+# size each producer's jobs (--set-resources solve_shard_taylor_mg:runtime=120). An MPI producer declares it:
+# its shards run on `producers.<name>.tasks` ranks under the launcher `mpi` (default mpirun; the SLURM profile sets
+# srun); a serial producer's jobs carry no MPI resources at all.
+for _producer in registry.PRODUCERS.values():
 
-
-rule solve_shard:
-    """Solve one shard (shard_size samples seeded from (case, shard)) and write it atomically. An MPI producer
-    (pipeline.registry) runs on `tasks` ranks (producers.<name>.tasks) under the launcher `mpi` (default mpirun;
-    e.g. --set-resources solve_shard:mpi="srun"); its input code is the producer's import closure, so editing shared
-    physics reruns exactly the shards that depend on it."""
-    input:
-        code=lambda w: registry.sources(w.producer),
-        script=f"{workflow.basedir}/workflow/scripts/solve_shard.py",
-    output:
-        directory(P.shard("{producer}", "{case}", "{shard}")),
-    params:
-        # only shard-local values: the case's solve config (sample counts excluded) and the shard size
-        case=lambda w: canonical_json(case_of(w).solve_config),
-        shard_size=lambda w: targets.shard_size(config, w.producer),
-        launch=_launch,
-    conda:
-        ENV
-    log:
-        P.log("solve_shard", "{producer}", "{case}", "shard{shard}"),
-    threads: 1
-    resources:
-        mpi="mpirun",
-        tasks=lambda w: int(config["producers"][w.producer].get("tasks", 1)) if registry.entry(w.producer).mpi else 1,
-        runtime=lambda w, attempt: registry.entry(w.producer).runtime * attempt,
-        mem_mb=lambda w, attempt: registry.entry(w.producer).mem_mb * attempt,
-    shell:
-        f"{{params.launch}} {PYTHON} {{input.script:q}} --producer {{wildcards.producer}} --case {{wildcards.case}}"
-        " --case-config {params.case:q} --shard {wildcards.shard} --shard-size {params.shard_size}"
-        " --out {output:q} > {log:q} 2>&1"
+    rule:
+        name:
+            f"solve_shard_{_producer.name}"
+        input:
+            # the producer's import closure: editing shared physics reruns exactly the shards that depend on it
+            code=registry.sources(_producer.name),
+            script=f"{workflow.basedir}/workflow/scripts/solve_shard.py",
+        output:
+            directory(P.shard(_producer.name, "{case}", "{shard}")),
+        params:
+            # a shell command is formatted when the job runs, after this loop: the producer goes through params
+            producer=_producer.name,
+            # only shard-local values: the case's solve config (sample counts excluded) and the shard size
+            case=lambda w, p=_producer.name: canonical_json(pconfig.resolve_case(config, p, w.case).solve_config),
+            shard_size=lambda w, p=_producer.name: targets.shard_size(config, p),
+            launch=(lambda w, resources: f"{resources.mpi} -n {resources.tasks}") if _producer.mpi else "",
+        conda:
+            ENV
+        log:
+            P.log("solve_shard", _producer.name, "{case}", "shard{shard}"),
+        threads: 1
+        resources:
+            **targets.mpi_resources(config, _producer.name),
+            runtime=lambda w, attempt, p=_producer: p.runtime * attempt,
+            mem_mb=lambda w, attempt, p=_producer: p.mem_mb * attempt,
+        shell:
+            f"{{params.launch}} {PYTHON} {{input.script:q}} --producer {{params.producer}} --case {{wildcards.case}}"
+            " --case-config {params.case:q} --shard {wildcards.shard} --shard-size {params.shard_size}"
+            " --out {output:q} > {log:q} 2>&1"
 
 
 rule collect:
     """Concatenate a case's shards into results/datasets/<producer>/<case>.zarr with its train/test split."""
     input:
-        lambda w: targets.shard_files(config, case_of(w)),
+        lambda w: targets.shard_files(config, targets.case(config, w)),
     output:
         directory(P.dataset("{producer}", "{case}")),
     params:
-        n_train=lambda w: case_of(w).n_train,
-        n_test=lambda w: case_of(w).n_test,
+        n_train=lambda w: targets.case(config, w).n_train,
+        n_test=lambda w: targets.case(config, w).n_test,
     conda:
         ENV
     log:

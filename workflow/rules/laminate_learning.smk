@@ -13,8 +13,8 @@ rule autoencoder:
     input:
         dataset=lambda w: P.dataset(w.producer, w.case),
     output:
-        model=P.autoencoder_dir("{producer}", "{case}", "{m}") + "/model.pt",
-        files=[P.autoencoder_dir("{producer}", "{case}", "{m}") + f"/{n}" for n in NETWORK_FILES["autoencoder"][1:]],
+        model=P.file(P.autoencoder_dir("{producer}", "{case}", "{m}"), "model.pt"),
+        files=[P.file(P.autoencoder_dir("{producer}", "{case}", "{m}"), n) for n in NETWORK_FILES["autoencoder"][1:]],
         table=P.table_part("ae_errors", "{producer}", "{case}", "ae-m{m}"),
     params:
         settings=lambda w: canonical_json(studies.net_settings(config, "settings").to_dict()),
@@ -34,11 +34,11 @@ rule autoencoder:
 rule latent_map:
     """The map of eq. (26): an RNO whose internal variables are the reduced variables of autoencoder m."""
     input:
-        autoencoder=P.autoencoder_dir("{producer}", "{case}", "{m}") + "/model.pt",
+        autoencoder=P.file(P.autoencoder_dir("{producer}", "{case}", "{m}"), "model.pt"),
         dataset=lambda w: P.dataset(w.producer, w.case),
     output:
-        model=P.latent_map_dir("{producer}", "{case}", "{m}") + "/model.pt",
-        files=[P.latent_map_dir("{producer}", "{case}", "{m}") + f"/{n}" for n in NETWORK_FILES["rno"][1:]],
+        model=P.file(P.latent_map_dir("{producer}", "{case}", "{m}"), "model.pt"),
+        files=[P.file(P.latent_map_dir("{producer}", "{case}", "{m}"), n) for n in NETWORK_FILES["rno"][1:]],
     params:
         settings=lambda w: canonical_json(studies.net_settings(config, "map").to_dict()),
         train_steps=LEARN["train_steps"],
@@ -60,8 +60,8 @@ rule micro_decoder:
         model=f"{MODEL_DIR}/model.pt",
         dataset=lambda w: P.dataset(w.producer, w.case),
     output:
-        model=P.micro_decoder_dir("{producer}", "{case}", "{model}") + "/model.pt",
-        files=[P.micro_decoder_dir("{producer}", "{case}", "{model}") + f"/{n}"
+        model=P.file(P.micro_decoder_dir("{producer}", "{case}", "{model}"), "model.pt"),
+        files=[P.file(P.micro_decoder_dir("{producer}", "{case}", "{model}"), n)
                for n in NETWORK_FILES["micro_decoder"][1:]],
     params:
         settings=lambda w: canonical_json(studies.net_settings(config, "decoder").to_dict()),

@@ -63,7 +63,7 @@ rule evaluate:
 rule internal_study:
     """Learned xi vs true <eps_p> (affine map, R^2) and learned f~, g~ vs eqs. 14-15, for a k = 1 evp model."""
     input:
-        model=P.model_dir("{producer}", "{case}", "evp-k1") + "/model.pt",
+        model=P.file(P.model_dir("{producer}", "{case}", "evp-k1"), "model.pt"),
         dataset=lambda w: P.dataset(w.producer, w.case),
     output:
         P.table_part("rno_internal", "{producer}", "{case}", "evp-k1"),
