@@ -1,9 +1,6 @@
 """A shard of a configured case, solved by the producer the registry names (dataset.shards does the work)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import xarray as xr
 
 from dataset import shards
@@ -16,7 +13,3 @@ def solve_shard(case: Case, shard: int, shard_size: int) -> xr.Dataset:
     """The samples of shard ``shard`` of ``case`` (dataset.shards.solve_shard with the case's producer)."""
     return shards.solve_shard(registry.load(case.producer), case, shard, shard_size)
 
-
-def run_shard(case: Case, shard: int, shard_size: int, out: str | os.PathLike) -> Path:
-    """Solve one shard and write it atomically to ``out`` (dataset.shards.run_shard)."""
-    return shards.run_shard(registry.load(case.producer), case, shard, shard_size, out)
