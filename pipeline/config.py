@@ -90,7 +90,8 @@ def deep_merge(base: Mapping, override: Mapping) -> dict:
     """``base`` updated by ``override``, nested mappings merged (copies; later wins)."""
     out = copy.deepcopy(dict(base))
     for k, v in override.items():
-        out[k] = deep_merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else copy.deepcopy(v)
+        merge = isinstance(v, Mapping) and isinstance(out.get(k), Mapping)
+        out[k] = deep_merge(out[k], v) if merge else copy.deepcopy(v)
     return out
 
 

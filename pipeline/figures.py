@@ -88,10 +88,6 @@ def _transfer_inputs(config: Config, p: Paths, name: str) -> dict:
     return {"errors": p.table("rno_errors"), "ds_paths": p.dataset(key.producer, key.case), "model_paths": p.model(key)}
 
 
-def _network(directory: str) -> str:
-    return f"{directory}/model.pt"
-
-
 def _fig03_inputs(config: Config, p: Paths) -> dict:
     return _transfer_inputs(config, p, "fig03")
 
@@ -100,21 +96,21 @@ def _fig04_inputs(config: Config, p: Paths) -> dict:
     spec = studies.figures(config)["fig04"]
     producer, case, m = spec["producer"], spec["case"], spec["map_latent"]
     return {"ae_errors": p.table("ae_errors"), "dataset": p.dataset(producer, case),
-            "autoencoder": _network(p.autoencoder_dir(producer, case, m)),
-            "latent_map": _network(p.latent_map_dir(producer, case, m))}
+            "autoencoder": p.file(p.autoencoder_dir(producer, case, m), "model.pt"),
+            "latent_map": p.file(p.latent_map_dir(producer, case, m), "model.pt")}
 
 
 def _fig05_inputs(config: Config, p: Paths) -> dict:
     key = studies.figure_models(config, "fig05")[0]
     return {"dataset": p.dataset(key.producer, key.case), "model": p.model(key),
-            "decoder": _network(p.micro_decoder_dir(key.producer, key.case, key.name))}
+            "decoder": p.file(p.micro_decoder_dir(key.producer, key.case, key.name), "model.pt")}
 
 
 def _fig06_inputs(config: Config, p: Paths) -> dict:
     spec = studies.figures(config)["fig06"]
     producer, case, m = spec["producer"], spec["ae_case"], spec["ae_latent"]
     return {**_transfer_inputs(config, p, "fig06"), "ae_errors": p.table("ae_errors"),
-            "ds_ae": p.dataset(producer, case), "autoencoder": _network(p.autoencoder_dir(producer, case, m))}
+            "ds_ae": p.dataset(producer, case), "autoencoder": p.file(p.autoencoder_dir(producer, case, m), "model.pt")}
 
 
 def _fig07_inputs(config: Config, p: Paths) -> dict:

@@ -33,3 +33,16 @@ def toy():
 
 def read_json_attr(ds, key):
     return json.loads(ds.attrs[key])
+
+
+class Crash(Exception):
+    """An interruption raised from a training loop's on_epoch_end (resume tests)."""
+
+
+def crash_at(epoch: int):
+    """on_epoch_end hook that interrupts training at the end of ``epoch``."""
+    def hook(done, model):
+        if done == epoch:
+            raise Crash
+
+    return hook

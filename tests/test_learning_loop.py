@@ -14,6 +14,7 @@ from learning.rno import init_lecun
 from learning.settings import NetSettings
 from learning.train import train_loop
 from pipeline.studies import train_settings, net_settings
+from conftest import Crash, crash_at
 
 torch.set_num_threads(1)
 
@@ -64,15 +65,8 @@ def test_the_loop_resumes_a_point_wise_network_bit_identically(tmp_path):
     s = Every2(**net_settings(None, "settings", hidden=[8], epochs=5, batch_size=64).to_dict())
     straight, h_straight = autoencoder_run(s, checkpoint=tmp_path / "a.pt")
 
-    class Crash(Exception):
-        pass
-
-    def crash_at_3(epoch, model):
-        if epoch == 3:
-            raise Crash
-
     with pytest.raises(Crash):
-        autoencoder_run(s, checkpoint=tmp_path / "b.pt", on_epoch_end=crash_at_3)
+        autoencoder_run(s, checkpoint=tmp_path / "b.pt", on_epoch_end=crash_at(3))
     assert torch.load(tmp_path / "b.pt", weights_only=False)["epoch"] == 2
     resumed, h_resumed = autoencoder_run(s, checkpoint=tmp_path / "b.pt")
     assert same_weights(straight, resumed)

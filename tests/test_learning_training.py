@@ -21,6 +21,7 @@ from learning.rno import fit_normalisation
 from learning.study1d import affine_fit, internal_variable_study
 from learning.train import build_model, evaluate_error, fit
 from pipeline.studies import train_settings
+from conftest import Crash, crash_at
 
 torch.set_num_threads(1)
 STEPS = 50  # training resolution of the tests; the data have 100 steps
@@ -95,15 +96,8 @@ def test_resume_from_checkpoint_is_bit_identical(ds1, tmp_path, caplog):
                                                                               "gamma": 0.5})
     straight, h_straight = fit(train, settings, test=test, checkpoint=tmp_path / "a.pt", device="cpu")
 
-    class Crash(Exception):
-        pass
-
-    def crash_at_3(epoch, model):
-        if epoch == 3:
-            raise Crash
-
     with pytest.raises(Crash):
-        fit(train, settings, test=test, checkpoint=tmp_path / "b.pt", device="cpu", on_epoch_end=crash_at_3)
+        fit(train, settings, test=test, checkpoint=tmp_path / "b.pt", device="cpu", on_epoch_end=crash_at(3))
     assert torch.load(tmp_path / "b.pt", weights_only=False)["epoch"] == 2
     with caplog.at_level(logging.INFO, logger="rno-factory.learning"):
         resumed, h_resumed = fit(train, settings, test=test, checkpoint=tmp_path / "b.pt", device="cpu")
