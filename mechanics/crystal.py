@@ -6,27 +6,39 @@ Model (derivation and conventions: docs/crystal-plasticity.md). Units: stress an
     W^e(Fe): neo-Hookean (A1), mechanics.elasticity
     dFp/dt Fp^-1 = sum_i slip_rate_i s_i,   s_i = b_i (x) n_i (unit, b_i . n_i = 0)    (flow rule, mechanics.slip)
     de_i/dt = |slip_rate_i|
-    W^p(e) = sum_i sigma_inf_i (e_i + sigma_inf_i/h_i exp(-h_i e_i/sigma_inf_i)) + 1/2 e.K.e           (A2)
     Psi*(slip_rate) = sum_i tau0_i gamma_dot0_i/(m_i+1) (|slip_rate_i|/gamma_dot0_i)^(m_i+1)          (A3)
-    0 in -tau_i + g_i(e) d|slip_rate_i| + dPsi*/d slip_rate_i,   g_i = dW^p/de_i                       (A4)
+    0 in -tau_i + g_i(e) d|slip_rate_i| + dPsi*/d slip_rate_i                                          (A4)
 
 whose solution is the kinetics
 
     tau_i = M : s_i,   M = Fe^T dW^e/dFe (Mandel stress)
-    g_i(e) = sigma_inf_i (1 - exp(-h_i e_i/sigma_inf_i)) + sum_j K_ij e_j
-    slip_rate_i = gamma_dot0_i sign(tau_i) <(|tau_i| - g_i)/tau0_i>^(1/m_i)       (<.> = max(., 0))
+    slip_rate_i = gamma_dot0_i sign(tau_i) <(|tau_i| - g_i(e))/tau0_i>^(1/m_i)       (<.> = max(., 0))
 
-with g_i(0) = 0, so slip starts from zero stress (paper footnote 3). Systems flagged ``unidirectional`` (twins as
-pseudo-slip) only shear in their positive sense: slip_rate_i = gamma_dot0_i <(tau_i - g_i)/tau0_i>^(1/m_i).
+with g_i(0) = 0, so slip starts from zero stress (paper footnote 3). The resistance g(e) is a hardening law
+(``Params.hardening``):
+    ``VoceLatent``  the paper's (A2), g_i = dW^p/de_i with
+                    W^p(e) = sum_i sigma_inf_i (e_i + sigma_inf_i/h_i exp(-h_i e_i/sigma_inf_i)) + 1/2 e.K.e;
+    ``PowerLawTotalSlip``  DAMASK's phenomenological power-law hardening (Roters et al. 2019, Comput. Mater. Sci.
+                    158:420, "phenopowerlaw") with every interaction coefficient 1, as in its magnesium data set:
+                    saturating slip resistances driven by the total slip, twin resistance growing with slip and
+                    twinning.
+Systems flagged ``unidirectional`` (twins as pseudo-slip) only shear in their positive sense. Twin systems
+(``twin_shear`` > 0) twin only the untwinned volume (DAMASK's rule, as Kalidindi 1998, J. Mech. Phys. Solids
+46:267): with the twin volume fraction f = sum_twins e_i / twin_shear_i,
+
+    slip_rate_i = (1 - f) gamma_dot0_i <(tau_i - g_i)/tau0_i>^(1/m_i),    so f <= 1 at all times.
 
 Time integration (``update``): a stress-based backward Euler scheme in the spirit of Kalidindi, Bronkhorst & Anand
 (1992, J. Mech. Phys. Solids 40:537). With T = F_{n+1} Fp_n^-1, Ctr = T^T T and A = sum_i dgamma_i s_i,
 
     Fp_{n+1} = exp(A) Fp_n,   Ce = exp(-A)^T Ctr exp(-A),   tau_i = mu J^(-2/d) Ce : s_i  (J = det T, fixed),
-    dgamma_i = dt gamma_dot0_i sign(tau_i) <(|tau_i| - g_i(e_n))/tau0_i>^(1/m_i)   (explicit in tau),
+    dgamma_i = c_i sign(tau_i) q_i,   q_i = <(|tau_i| - g_i(e_n))/tau0_i>^(1/m_i)   (explicit in tau),
+    c_i = dt gamma_dot0_i, and on twins c_i = dt gamma_dot0_i (1 - f_n) / D,  D = 1 + sum_twins dt gamma_dot0_j q_j
+        / twin_shear_j  (backward Euler of df/dt = (1 - f) sum_twins gamma_dot0_j q_j / twin_shear_j)
 
 so the only unknown is the symmetric Ce (d(d+1)/2 = 6 or 3 unknowns, Mandel notation) instead of the N slip
-increments; the hardening is taken from the start of the step (semi-implicit; first order like the rest).
+increments; the hardening is taken from the start of the step (semi-implicit; first order like the rest). The
+twin fraction is implicit: 1 - f_{n+1} = (1 - f_n)/D > 0, so f < 1 at every step whatever the step size.
 Newton on r(Ce) = Ce - exp(-A)^T Ctr exp(-A) with the Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' s_i (x) s_i
 (symmetric positive definite, Cholesky), a backtracking line search on |r|^2, compiled per point with numba
 (mechanics.crystal_kernel), the better of two initial guesses (the elastic trial, or a radial return to overstress
@@ -49,10 +61,128 @@ from . import crystal_kernel as _kernel
 from . import elasticity
 from .tensor import cauchy, det, inv, mandel_indices, to_mandel, transpose
 
-__all__ = ["Params", "initial_state", "resolved_shear", "hardening", "plastic_energy", "dissipation_potential",
-           "slip_rate_law", "update", "tangent", "drive", "SOLVER_WORK"]
+__all__ = ["Params", "VoceLatent", "PowerLawTotalSlip", "initial_state", "resolved_shear", "hardening",
+           "plastic_energy", "dissipation_potential", "slip_rate_law", "twin_fraction", "step_constants", "update",
+           "tangent", "drive", "SOLVER_WORK"]
 
 STATE_KEYS = ("F", "Fp", "e", "slip_rate")
+
+
+# ----------------------------------------------------------------------------------------------- hardening laws
+
+def _vector(v, n: int, name: str, law: str, positive: bool = True) -> np.ndarray:
+    out = np.broadcast_to(np.asarray(v, float), (n,)).copy()
+    ok = np.all(np.isfinite(out)) and (np.all(out > 0) if positive else np.all(out >= 0))
+    if not ok:
+        raise ValueError(f"crystal.{law}: {name} must be {n} {'positive' if positive else 'non-negative'} finite "
+                         f"values, got {out}")
+    return out
+
+
+@dataclass(frozen=True)
+class VoceLatent:
+    """The paper's hardening (A2): g_i = sigma_inf_i (1 - exp(-h_i e_i/sigma_inf_i)) + sum_j K_ij e_j (MPa).
+
+    sigma_inf (N,) >= 0 saturation strengths (MPa), h (N,) > 0 initial moduli (MPa), K (N, N) latent matrix with
+    zero diagonal (MPa). g = dW^p/de of the plastic energy ``energy``."""
+
+    sigma_inf: np.ndarray
+    h: np.ndarray
+    K: np.ndarray
+
+    @classmethod
+    def create(cls, n_systems: int, sigma_inf, h, K=0.0) -> "VoceLatent":
+        """Broadcast to N systems; a scalar K means K_ij = K for i != j. Validates."""
+        n = int(n_systems)
+        K = np.asarray(K, float)
+        K = K * (1.0 - np.eye(n)) if K.ndim == 0 else K.copy()
+        if K.shape != (n, n) or not np.all(np.isfinite(K)) or np.any(np.diag(K) != 0):
+            raise ValueError(f"crystal.VoceLatent: K must be a finite ({n}, {n}) matrix with zero diagonal (A2)")
+        return cls(_vector(sigma_inf, n, "sigma_inf", "VoceLatent", positive=False),
+                   _vector(h, n, "h", "VoceLatent"), K)
+
+    @property
+    def n_systems(self) -> int:
+        return int(self.h.shape[0])
+
+    def resistance(self, e) -> np.ndarray:
+        """g_i(e) (MPa), e (..., N) accumulated slips."""
+        s = self.sigma_inf
+        g = np.where(s > 0, s * -np.expm1(-self.h * e / np.where(s > 0, s, 1.0)), 0.0)
+        return g + e @ self.K.T if np.any(self.K != 0) else g
+
+    def energy(self, e) -> np.ndarray:
+        """W^p(e) (MPa) of (A2)."""
+        s, h = self.sigma_inf, self.h
+        self_part = (s * (e + s / h * np.exp(-h * e / np.where(s > 0, s, 1.0)))).sum(-1)
+        return self_part + 0.5 * np.einsum("...i,ij,...j->...", e, self.K, e)
+
+
+@dataclass(frozen=True)
+class PowerLawTotalSlip:
+    """DAMASK's phenomenological power-law hardening ("phenopowerlaw", Roters et al. 2019, Comput. Mater. Sci.
+    158:420; source src/phase_mechanical_plastic_phenopowerlaw.f90) with every interaction coefficient 1, as in its
+    magnesium data set. Slip systems harden with the total slip Gamma_sl = sum_slip e_j, twins with Gamma_sl and the
+    total twin shear Gamma_tw = sum_twins e_j:
+
+        d xi_i / d Gamma_sl = h0_i (1 - xi_i/xi_inf_i)^a_i                       (slip, saturating at xi_inf_i)
+        d xi_i = h0_tw_sl Gamma_sl^c3 d Gamma_sl + h0_tw_tw d Gamma_tw           (twins; DAMASK c_4 = 0)
+
+    integrated in closed form (a_i > 1): xi_i = xi_inf_i (1 - [u0_i^(1-a_i) + (a_i-1) h0_i Gamma_sl/xi_inf_i]^
+    (1/(1-a_i))), u0_i = 1 - xi_0_i/xi_inf_i; xi_tw = xi_0 + h0_tw_sl Gamma_sl^(c3+1)/(c3+1) + h0_tw_tw Gamma_tw.
+    With the overstress kinetics (A4) and tau0 = xi_0 the resistance is g = xi - xi_0, so the flow stress at
+    gamma_dot0 is xi. Per system (N,): xi_0 (MPa), twin (bool), and xi_inf (MPa), h0 (MPa), a (their twin
+    entries are ignored); scalars h0_tw_sl, c3, h0_tw_tw (MPa). DAMASK's f_sat_sl-tw push-up and h_sl-tw terms are left out
+    (docs/taylor.md: below 1e-5 MPa with its Mg values)."""
+
+    xi_0: np.ndarray
+    xi_inf: np.ndarray
+    h0: np.ndarray
+    a: np.ndarray
+    twin: np.ndarray
+    h0_tw_sl: float
+    c3: float
+    h0_tw_tw: float
+
+    @classmethod
+    def create(cls, n_systems: int, *, xi_0, xi_inf, h0, a, twin, h0_tw_sl, c3, h0_tw_tw) -> "PowerLawTotalSlip":
+        n, law = int(n_systems), "PowerLawTotalSlip"
+        twin = np.broadcast_to(np.asarray(twin, bool), (n,)).copy()
+        xi_0 = _vector(xi_0, n, "xi_0", law)
+        slip = ~twin
+        xi_inf = np.where(slip, np.broadcast_to(np.asarray(xi_inf, float), (n,)), np.inf)
+        if not np.all(xi_inf[slip] > xi_0[slip]):
+            raise ValueError(f"crystal.{law}: xi_inf must exceed xi_0 on every slip system, got {xi_inf[slip]} "
+                             f"and {xi_0[slip]}")
+        a = np.where(slip, np.broadcast_to(np.asarray(a, float), (n,)), 2.0)  # twins: unused
+        if not np.all(a[slip] > 1):
+            raise ValueError(f"crystal.{law}: a must be > 1 (closed form), got {a[slip]}")
+        h0 = np.where(slip, np.broadcast_to(np.asarray(h0, float), (n,)), 0.0)  # twins: unused
+        if not np.all(h0[slip] > 0):
+            raise ValueError(f"crystal.{law}: h0 must be positive on every slip system, got {h0[slip]}")
+        scalars = {"h0_tw_sl": h0_tw_sl, "c3": c3, "h0_tw_tw": h0_tw_tw}
+        for key, v in scalars.items():
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"crystal.{law}: {key} must be a finite value >= 0, got {v}")
+        return cls(xi_0, xi_inf, h0, a, twin, float(h0_tw_sl), float(c3), float(h0_tw_tw))
+
+    @property
+    def n_systems(self) -> int:
+        return int(self.xi_0.shape[0])
+
+    def resistance(self, e) -> np.ndarray:
+        """g_i(e) = xi_i - xi_0_i (MPa), e (..., N) accumulated slips (twins: twin shears)."""
+        slip, twin = ~self.twin, self.twin
+        gamma_sl = e[..., slip].sum(-1, keepdims=True)
+        gamma_tw = e[..., twin].sum(-1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xinf = np.where(slip, self.xi_inf, 1.0)
+            am1 = np.where(slip, self.a - 1.0, 1.0)
+            u0 = 1.0 - self.xi_0 / xinf
+            u = (u0 ** -am1 + am1 * self.h0 * gamma_sl / xinf) ** (-1.0 / am1)
+            g_slip = xinf * (u0 - u)
+        g_twin = (self.h0_tw_sl * gamma_sl ** (self.c3 + 1.0) / (self.c3 + 1.0) + self.h0_tw_tw * gamma_tw)
+        return np.where(slip, g_slip, g_twin)
 
 
 # ----------------------------------------------------------------------------------------------- parameters
@@ -65,10 +195,10 @@ class Params:
     tau0 (N,): reference resolved shear stress tau^p_0,i of the dissipation (A3) (MPa)
     gamma_dot0 (N,): reference slip rate gamma_dot^p_0,i (1/s)
     m (N,): rate sensitivity m_i (> 0); the rate exponent is 1/m_i
-    sigma_inf (N,): saturation strength sigma^inf_i of the self hardening (A2) (MPa, >= 0)
-    h (N,): initial hardening modulus h_i (A2) (MPa, > 0)
-    K (N, N): latent hardening matrix K_ij of (A2), zero diagonal (MPa)
+    hardening: the resistance law g(e) (``VoceLatent``, the paper's A2, or ``PowerLawTotalSlip``)
     unidirectional (N,): True for pseudo-slip systems that only shear in the +b sense (twins)
+    twin_shear (N,): characteristic shear of twin systems (> 0; their shear fills the twin volume fraction), 0 for
+        slip systems
     """
 
     mu: float
@@ -76,21 +206,25 @@ class Params:
     tau0: np.ndarray
     gamma_dot0: np.ndarray
     m: np.ndarray
-    sigma_inf: np.ndarray
-    h: np.ndarray
-    K: np.ndarray
+    hardening: VoceLatent | PowerLawTotalSlip
     unidirectional: np.ndarray = field(default=None)
+    twin_shear: np.ndarray = field(default=None)
 
     @classmethod
-    def create(cls, n_systems: int, *, mu: float, kappa: float, tau0, gamma_dot0, m, sigma_inf, h, K=0.0,
-               unidirectional=False) -> "Params":
-        """Broadcast scalars or per-system values to (N,); a scalar K means K_ij = K for i != j. Validates."""
+    def create(cls, n_systems: int, *, mu: float, kappa: float, tau0, gamma_dot0, m, hardening=None,
+               sigma_inf=None, h=None, K=0.0, unidirectional=False, twin_shear=0.0) -> "Params":
+        """Broadcast scalars or per-system values to (N,). The hardening is either a law (``hardening``) or the
+        paper's (A2) from sigma_inf, h and K (a scalar K means K_ij = K for i != j). Validates."""
         n = int(n_systems)
+        if hardening is None:
+            if sigma_inf is None or h is None:
+                raise ValueError("crystal.Params: give a hardening law, or sigma_inf and h of (A2)")
+            hardening = VoceLatent.create(n, sigma_inf, h, K)
+        elif sigma_inf is not None or h is not None:
+            raise ValueError("crystal.Params: give either a hardening law or sigma_inf, h, K of (A2), not both")
         vec = lambda v: np.broadcast_to(np.asarray(v, float), (n,)).copy()  # noqa: E731
-        K = np.asarray(K, float)
-        K = K * (1.0 - np.eye(n)) if K.ndim == 0 else K.copy()
-        p = cls(float(mu), float(kappa), vec(tau0), vec(gamma_dot0), vec(m), vec(sigma_inf), vec(h), K,
-                np.broadcast_to(np.asarray(unidirectional, bool), (n,)).copy())
+        p = cls(float(mu), float(kappa), vec(tau0), vec(gamma_dot0), vec(m), hardening,
+                np.broadcast_to(np.asarray(unidirectional, bool), (n,)).copy(), vec(twin_shear))
         p.check()
         return p
 
@@ -103,16 +237,19 @@ class Params:
         n = self.n_systems
         if not (self.mu > 0 and self.kappa > 0):
             raise ValueError(f"crystal.Params: mu and kappa must be positive (MPa), got {self.mu}, {self.kappa}")
-        for name in ("tau0", "gamma_dot0", "m", "h"):
+        for name in ("tau0", "gamma_dot0", "m"):
             v = getattr(self, name)
             if v.shape != (n,) or not np.all(np.isfinite(v)) or not np.all(v > 0):
                 raise ValueError(f"crystal.Params: {name} must be {n} positive finite values, got {v}")
-        if self.sigma_inf.shape != (n,) or not np.all(self.sigma_inf >= 0):
-            raise ValueError(f"crystal.Params: sigma_inf must be {n} values >= 0, got {self.sigma_inf}")
-        if self.K.shape != (n, n) or not np.all(np.isfinite(self.K)) or np.any(np.diag(self.K) != 0):
-            raise ValueError(f"crystal.Params: K must be a finite ({n}, {n}) matrix with zero diagonal (A2)")
+        if self.hardening.n_systems != n:
+            raise ValueError(f"crystal.Params: the hardening law has {self.hardening.n_systems} systems, not {n}")
         if self.unidirectional is None or self.unidirectional.shape != (n,):
             raise ValueError(f"crystal.Params: unidirectional must be {n} booleans")
+        ts = self.twin_shear
+        if ts is None or ts.shape != (n,) or not np.all(np.isfinite(ts)) or np.any(ts < 0):
+            raise ValueError(f"crystal.Params: twin_shear must be {n} finite values >= 0, got {ts}")
+        if np.any((ts > 0) & ~self.unidirectional):
+            raise ValueError("crystal.Params: twin systems (twin_shear > 0) must be unidirectional")
 
 
 class _NP:
@@ -122,17 +259,26 @@ class _NP:
         self.mu, self.kappa = float(p.mu), float(p.kappa)
         self.tau0, self.gd0, self.m = p.tau0, p.gamma_dot0, p.m
         self.inv_m = 1.0 / p.m
-        self.sinf, self.h, self.K = p.sigma_inf, p.h, p.K
-        self.safe = np.where(p.sigma_inf > 0, p.sigma_inf, 1.0)
+        self.g = p.hardening.resistance
         self.uni = np.asarray(p.unidirectional, bool)
-        self.has_latent = bool(np.any(p.K != 0))
+        self.twin = p.twin_shear > 0
+        self.has_twins = bool(self.twin.any())
+        self.inv_twin_shear = np.where(self.twin, 1.0 / np.where(self.twin, p.twin_shear, 1.0), 0.0)
         self.tau0_min = float(p.tau0.min())
         self.int_exp = _kernel.integer_exponents(self.inv_m)
 
-    def g(self, e):
-        """g_i = dW^p/de_i (MPa) of (A2), (..., N)."""
-        g = np.where(self.sinf > 0, self.sinf * -np.expm1(-self.h * e / self.safe), 0.0)
-        return g + e @ self.K.T if self.has_latent else g
+    def twin_fraction(self, e):
+        """f = sum_twins e_i / twin_shear_i, (...,)."""
+        return e @ self.inv_twin_shear
+
+    def constants(self, e_n, dt):
+        """(g(e_n), c = dt gamma_dot0 (1 - f(e_n) on twins), w = dt gamma_dot0 / twin_shear (0 on slip)) of one
+        step, (..., N) each."""
+        c = dt * self.gd0
+        w = c * self.inv_twin_shear
+        if self.has_twins:
+            c = c * np.where(self.twin, np.maximum(1.0 - self.twin_fraction(e_n), 0.0)[..., None], 1.0)
+        return self.g(e_n), c, w
 
 
 def initial_state(batch_shape, d: int, n_systems: int) -> dict:
@@ -152,16 +298,30 @@ def resolved_shear(Fe, schmid, mu: float, kappa: float) -> np.ndarray:
 
 
 def hardening(e, params: Params) -> np.ndarray:
-    """g_i = dW^p/de_i (MPa) = sigma_inf_i (1 - exp(-h_i e_i/sigma_inf_i)) + sum_j K_ij e_j (from A2)."""
-    return _NP(params).g(np.asarray(e, float))
+    """g_i(e) (MPa), (..., N): the resistance of ``params.hardening`` (the paper's A2, or PowerLawTotalSlip)."""
+    return params.hardening.resistance(np.asarray(e, float))
 
 
 def plastic_energy(e, params: Params) -> np.ndarray:
-    """W^p(e) (MPa) of (A2): sum_i sigma_inf_i (e_i + sigma_inf_i/h_i exp(-h_i e_i/sigma_inf_i)) + 1/2 e.K.e."""
-    e = np.asarray(e, float)
-    s, h = params.sigma_inf, params.h
-    self_part = (s * (e + s / h * np.exp(-h * e / np.where(s > 0, s, 1.0)))).sum(-1)
-    return self_part + 0.5 * np.einsum("...i,ij,...j->...", e, params.K, e)
+    """W^p(e) (MPa) of (A2); only the paper's VoceLatent law derives from a plastic energy."""
+    if not isinstance(params.hardening, VoceLatent):
+        raise ValueError(f"crystal.plastic_energy: {type(params.hardening).__name__} has no plastic energy (A2)")
+    return params.hardening.energy(np.asarray(e, float))
+
+
+def twin_fraction(e, params: Params) -> np.ndarray:
+    """Twin volume fraction f = sum_twins e_i / twin_shear_i (...,) of accumulated slips e (..., N); 0 without
+    twins."""
+    return _NP(params).twin_fraction(np.asarray(e, float))
+
+
+def step_constants(e_n, dt, params: Params):
+    """The frozen data of a step from e_n (..., N) over dt (s, scalar or (..., 1)): g (..., N) MPa the resistance
+    at the step start, c (..., N) = dt gamma_dot0 (1 - f(e_n) on twin systems) and w (..., N) = dt gamma_dot0 /
+    twin_shear (0 on slip systems). The slip increment is dgamma_i = c_i sign(tau_i) q_i with
+    q_i = <(|tau_i| - g_i)/tau0_i>^(1/m_i) (unidirectional: <(tau_i - g_i)/tau0_i>^(1/m_i)); on twin systems it is
+    divided by D = 1 + sum_j w_j q_j (backward Euler of df/dt = (1 - f) sum_twins slip_rate_j / twin_shear_j)."""
+    return _NP(params).constants(np.asarray(e_n, float), np.asarray(dt, float))
 
 
 def dissipation_potential(slip_rate, params: Params) -> np.ndarray:
@@ -172,12 +332,14 @@ def dissipation_potential(slip_rate, params: Params) -> np.ndarray:
 
 def slip_rate_law(tau, e, params: Params) -> np.ndarray:
     """The kinetics solving (A4) (1/s): gamma_dot0_i sign(tau_i) <(|tau_i| - g_i(e))/tau0_i>^(1/m_i);
-    unidirectional systems: gamma_dot0_i <(tau_i - g_i(e))/tau0_i>^(1/m_i). tau, e (..., N)."""
-    tau = np.asarray(tau, float)
+    unidirectional systems: gamma_dot0_i <(tau_i - g_i(e))/tau0_i>^(1/m_i), times 1 - f(e) on twin systems.
+    tau, e (..., N)."""
+    tau, e = np.asarray(tau, float), np.asarray(e, float)
+    g, rate0, _ = step_constants(e, 1.0, params)
     uni = np.asarray(params.unidirectional, bool)
-    overstress = np.maximum(np.where(uni, tau, np.abs(tau)) - hardening(e, params), 0.0)
+    overstress = np.maximum(np.where(uni, tau, np.abs(tau)) - g, 0.0)
     sign = np.where(uni, 1.0, np.sign(tau))
-    return params.gamma_dot0 * sign * (overstress / params.tau0) ** (1.0 / params.m)
+    return rate0 * sign * (overstress / params.tau0) ** (1.0 / params.m)
 
 
 # ----------------------------------------------------------------------------------------------- the implicit update
@@ -196,7 +358,7 @@ N_LINE_SEARCH = 12
 
 class _Ctx:
     """Fixed data of one step for P points: Ctr = T^T T (T = F_{n+1} Fp_n^-1), mu J^(-2/d), Mandel Schmid
-    vectors S (P|1, N, n), s (P|1, N, d*d), c = dt gamma_dot0 (P, N), x_cap, g(e_n), trial tau."""
+    vectors S (P|1, N, n), s (P|1, N, d*d), g(e_n), c and w (P, N) (``step_constants``), x_cap, trial tau."""
 
     def __init__(self, T, e_n, s, dt, mp: _NP):
         d = T.shape[-1]
@@ -205,9 +367,10 @@ class _Ctx:
         self.muJm = mp.mu * det(T) ** (-2.0 / d)
         self.S = to_mandel(s)
         self.s = s.reshape(*s.shape[:-2], d * d)
-        self.c = dt * mp.gd0
-        self.xcap = (DGAMMA_MAX / self.c) ** mp.m
-        self.g_n = mp.g(e_n)  # hardening from the start of the step (semi-implicit scheme)
+        # hardening and untwinned fraction from the start of the step (semi-implicit scheme)
+        self.g_n, self.c, self.w = mp.constants(e_n, dt)
+        with np.errstate(divide="ignore"):
+            self.xcap = (DGAMMA_MAX / self.c) ** mp.m
         self.tau_tr = self.muJm[:, None] * (self.S @ to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
 
 
@@ -231,9 +394,9 @@ def _solve(ctx: _Ctx, dgam_warm, mp: _NP, tol: float, max_iter: int):
     mi, mj = mandel_indices(ctx.d)
     _kernel.solve(np.ascontiguousarray(ctx.Ctr), np.ascontiguousarray(ctx.muJm), np.ascontiguousarray(ctx.tau_tr),
                   np.ascontiguousarray(np.broadcast_to(ctx.g_n, (P, N))), np.ascontiguousarray(ctx.S),
-                  np.ascontiguousarray(ctx.s), c, xcap, np.ascontiguousarray(dgam_warm), mp.tau0, mp.inv_m,
-                  mp.int_exp, mp.uni, mp.tau0_min, mi, mj, float(tol), int(max_iter), X_PRED, N_LINE_SEARCH,
-                  dgam, conv, work)
+                  np.ascontiguousarray(ctx.s), c, np.ascontiguousarray(np.broadcast_to(ctx.w, (P, N))), xcap,
+                  np.ascontiguousarray(dgam_warm), mp.tau0, mp.inv_m, mp.int_exp, mp.uni, mp.tau0_min, mi, mj,
+                  float(tol), int(max_iter), X_PRED, N_LINE_SEARCH, dgam, conv, work)
     SOLVER_WORK[0] += work.sum(0)
     SOLVER_WORK[1] += P
     return dgam, conv
@@ -246,8 +409,16 @@ def _piola(F, Fp, mp: _NP):
 
 
 def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):
-    """Fp_{n+1} = exp(sum dgamma_i s_i) Fp_n (rescaled to det 1), e, slip_rate, and P = dW^e/dFe Fp^-T."""
+    """Fp_{n+1} = exp(sum dgamma_i s_i) Fp_n (rescaled to det 1), e, slip_rate, and P = dW^e/dFe Fp^-T. Twin
+    increments that round-off would take past f = 1 are scaled back onto it."""
     d = F.shape[-1]
+    if mp.has_twins:
+        room = 1.0 - mp.twin_fraction(e_n)
+        fill = np.abs(dgam) @ mp.inv_twin_shear
+        over = fill > room
+        if over.any():
+            scale = np.where(over, np.maximum(room, 0.0) / np.where(over, fill, 1.0), 1.0)
+            dgam = np.where(mp.twin, dgam * scale[:, None], dgam)
     A = (dgam[:, None, :] @ s.reshape(*s.shape[:-2], d * d))[:, 0].reshape(-1, d, d)
     Fp = Fp_n + _kernel.expm1_batch(np.ascontiguousarray(A)) @ Fp_n
     Fp = Fp / det(Fp)[:, None, None] ** (1.0 / d)
@@ -362,21 +533,24 @@ class _TP:
 
         t = lambda a: torch.as_tensor(np.asarray(a, float), dtype=torch.float64)  # noqa: E731
         self.mu, self.kappa = float(p.mu), float(p.kappa)
-        self.tau0, self.gd0, self.m = t(p.tau0), t(p.gamma_dot0), t(p.m)
+        self.tau0, self.m = t(p.tau0), t(p.m)
         self.inv_m = 1.0 / self.m
         self.uni = torch.as_tensor(np.asarray(p.unidirectional, bool))
 
 
-def _rate_of_x(x, tp: _TP):
-    """slip_rate = gamma_dot0 sign(x) |x|^(1/m) (unidirectional: x clipped at 0) of the overstress ratios x."""
+def _increment_of_x(x, c, w, tp: _TP):
+    """dgamma = c sign(x) q, q = |x|^(1/m) (unidirectional: x clipped at 0) of the overstress ratios x; twins
+    (w > 0) divided by D = 1 + sum w q (``step_constants``)."""
     import torch
 
     x = torch.where(tp.uni, x.clamp(min=0.0), x)
     ax = x.abs()
-    return tp.gd0 * torch.sign(x) * ax ** (tp.inv_m - 1.0) * ax
+    q = ax ** (tp.inv_m - 1.0) * ax
+    D = 1.0 + (w * q).sum()
+    return c * torch.sign(x) * q / torch.where(w > 0, D, torch.ones_like(q))
 
 
-def _point_residual_and_P(F, x, Fp_n, g_n, s, dt, tp: _TP):
+def _point_residual_and_P(F, x, Fp_n, g_n, s, c, w, tp: _TP):
     """One point (no batch axis): (R (N,), P (d, d)) of the step, differentiable in F and x:
     R_i = tau0_i x_i - sign(tau_i) <|tau_i| - g_i(e_n)> (unidirectional: <tau_i - g_i>), tau at Fe = T exp(-A)."""
     import torch
@@ -384,7 +558,7 @@ def _point_residual_and_P(F, x, Fp_n, g_n, s, dt, tp: _TP):
     d = F.shape[-1]
     T = F @ inv(Fp_n)
     Jm = det(T) ** (-2.0 / d)
-    dgam = dt * _rate_of_x(x, tp)
+    dgam = _increment_of_x(x, c, w, tp)
     E = torch.linalg.matrix_exp(-torch.einsum("n,nij->ij", dgam, s))  # vmap-able
     Fe = T @ E
     C = transpose(Fe) @ Fe
@@ -399,7 +573,8 @@ def _point_residual_and_P(F, x, Fp_n, g_n, s, dt, tp: _TP):
 def tangent(F_new, state_old: dict, state_new: dict, dt, schmid, params: Params) -> np.ndarray:
     """Consistent tangent dP_ij/dF_kl (..., d, d, d, d) (MPa) of the converged ``update`` state_old -> state_new.
 
-    Implicit differentiation of R(x, F) = 0 in the overstress ratios x = sign(rate) (|rate|/gamma_dot0)^m:
+    Implicit differentiation of R(x, F) = 0 in the overstress ratios x = sign(rate) (|rate| dt D/c)^m (c, w of
+    ``step_constants``; D = 1/(1 - sum_twins w_j |rate_j| dt/c_j) inverts the twins' backward Euler):
     dP/dF = dP/dF|_x - dP/dx (dR/dx)^-1 dR/dF, all partials by torch.func (exact, including the derivative of the
     exponential map). Exact for points that converged without sub-stepping; for sub-stepped points it is the
     tangent of the last full step (an approximation).
@@ -408,17 +583,20 @@ def tangent(F_new, state_old: dict, state_new: dict, dt, schmid, params: Params)
     from torch.func import jacrev, vmap
 
     t, batch, d, N = _prepare(F_new, state_old, schmid, params, "crystal.tangent")
-    g_n = _NP(params).g(t["e"])
+    dt = np.ascontiguousarray(np.broadcast_to(np.asarray(dt, float), batch)).reshape(-1, 1)
+    g_n, c, w = _NP(params).constants(t["e"], dt)
+    w = np.broadcast_to(w, c.shape)
+    dgam = np.array(np.broadcast_to(state_new["slip_rate"], (*batch, N)).reshape(-1, N)) * dt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(c > 0, np.abs(dgam) / np.where(c > 0, c, 1.0), 0.0)
+        D = np.where(w > 0, 1.0 / (1.0 - (w * ratio).sum(-1, keepdims=True)), 1.0)
+    x = np.sign(dgam) * (ratio * D) ** params.m
     t = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in t.items()}
     tp = _TP(params)
-    dt = np.broadcast_to(np.asarray(dt, float), batch)
-    dtt = torch.as_tensor(np.ascontiguousarray(dt).reshape(-1), dtype=torch.float64)
-    rate = torch.as_tensor(np.array(np.broadcast_to(state_new["slip_rate"], (*batch, N)).reshape(-1, N)),
-                           dtype=torch.float64)
-    x = torch.sign(rate) * (rate.abs() / tp.gd0) ** tp.m
+    x, c, w, g_n = (torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64) for a in (x, c, w, g_n))
     s = t["s"].expand(x.shape[0], N, d, d) if t["s"].shape[0] == 1 else t["s"]
-    fn = lambda F, xx, Fp, g, ss, h: _point_residual_and_P(F, xx, Fp, g, ss, h, tp)  # noqa: E731
-    (R_F, R_x), (P_F, P_x) = vmap(jacrev(fn, argnums=(0, 1)))(t["F1"], x, t["Fp"], torch.as_tensor(g_n), s, dtt)
+    fn = lambda F, xx, Fp, g, ss, cc, ww: _point_residual_and_P(F, xx, Fp, g, ss, cc, ww, tp)  # noqa: E731
+    (R_F, R_x), (P_F, P_x) = vmap(jacrev(fn, argnums=(0, 1)))(t["F1"], x, t["Fp"], g_n, s, c, w)
     R_F = R_F.reshape(-1, N, d * d)
     P_F = P_F.reshape(-1, d * d, d * d)
     P_x = P_x.reshape(-1, d * d, N)

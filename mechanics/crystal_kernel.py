@@ -90,12 +90,17 @@ def _mandel_change(Ctr, X, T, mi, mj, d, out):
 
 
 @numba.njit(cache=True)
-def _kinetics(tau, g, tau0, c, xcap, inv_m, int_exp, uni, dgam, slope):
-    """dgamma_i (power law continued linearly beyond x_cap) and d|dgamma_i|/d overstress; returns whether a
-    system passed x_cap."""
+def _kinetics(tau, g, tau0, c, w, xcap, inv_m, int_exp, uni, dgam, slope, coup):
+    """dgamma_i = c_i sign(tau_i) q_i, q_i = x_i^(1/m_i) (continued linearly beyond x_cap), and its derivative:
+    d dgamma_i/d tau_j = slope_i delta_ij - (dgamma_i/D) coup_j. Twin systems (w_i > 0) share the untwinned volume
+    by backward Euler: their increments are divided by D = 1 + sum_j w_j q_j (w_j = dt gamma_dot0_j /
+    twin_shear_j), so the twin fraction stays below 1; coup_j = w_j dq_j/dtau_j (0 on slip systems).
+    Returns (whether a system passed x_cap, D)."""
     capped = False
+    D = 1.0
     for i in range(tau.size):
         mag = (tau[i] if uni[i] else abs(tau[i])) - g[i]
+        coup[i] = 0.0
         if mag <= 0.0:
             dgam[i] = 0.0
             slope[i] = 0.0
@@ -107,24 +112,33 @@ def _kinetics(tau, g, tau0, c, xcap, inv_m, int_exp, uni, dgam, slope):
         else:
             xp = x ** (inv_m[i] - 1.0)
         sgn = 1.0 if (uni[i] or tau[i] >= 0.0) else -1.0
+        q = xp * x + inv_m[i] * xp * (xr - x)
         slope[i] = c[i] * inv_m[i] * xp / tau0[i]
-        dgam[i] = sgn * (c[i] * xp * x + slope[i] * tau0[i] * (xr - x))
+        dgam[i] = sgn * c[i] * q
+        if w[i] != 0.0:
+            D += w[i] * q
+            coup[i] = w[i] * inv_m[i] * xp / tau0[i]
         if xr > xcap[i]:
             capped = True
-    return capped
+    if D != 1.0:
+        for i in range(tau.size):
+            if w[i] != 0.0:
+                dgam[i] /= D
+                slope[i] /= D
+    return capped, D
 
 
 @numba.njit(cache=True)
-def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, xcap, inv_m, int_exp, uni, tau0_min, mi, mj, d,
-              tau, dgam, slope, A, X, B, Y, T, r):
-    """Residual r at y (see module docstring); fills tau, dgam, slope, r; returns (merit, res, capped)."""
+def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, w, xcap, inv_m, int_exp, uni, tau0_min, mi, mj, d,
+              tau, dgam, slope, coup, A, X, B, Y, T, r):
+    """Residual r at y (see module docstring); fills tau, dgam, slope, coup, r; returns (merit, res, capped, D)."""
     N, n = S.shape
     for i in range(N):
         acc = 0.0
         for a in range(n):
             acc += S[i, a] * y[a]
         tau[i] = tau_tr[i] + muJm * acc
-    capped = _kinetics(tau, g, tau0, c, xcap, inv_m, int_exp, uni, dgam, slope)
+    capped, D = _kinetics(tau, g, tau0, c, w, xcap, inv_m, int_exp, uni, dgam, slope, coup)
     for a in range(d):
         for b in range(d):
             A[a, b] = 0.0
@@ -146,7 +160,7 @@ def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, xcap, inv_m, int_exp, uni,
         res = max(res, abs(rs))
     if not np.isfinite(merit):
         merit, res = np.inf, np.inf
-    return merit, res, capped
+    return merit, res, capped, D
 
 
 @numba.njit(cache=True)
@@ -175,9 +189,10 @@ def _cholesky_solve(Jm, rhs, n, L, z, out):
 
 
 @numba.njit(cache=True)
-def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp, uni, tau0_min, mi, mj,
+def solve(Ctr, muJm, tau_tr, g_n, S, s, c, w_twin, xcap, dgam_warm, tau0, inv_m, int_exp, uni, tau0_min, mi, mj,
           tol, max_iter, x_pred, n_line_search, dgam_out, conv_out, work_out):
-    """Newton solve of every point p: Ctr (P, d, d), muJm (P,), tau_tr, g_n, c, xcap, dgam_warm (P, N);
+    """Newton solve of every point p: Ctr (P, d, d), muJm (P,), tau_tr, g_n, c, xcap, dgam_warm (P, N); twin
+    weights w_twin (P|1, N) (``_kinetics``);
     S (P|1, N, n) Mandel and s (P|1, N, d*d) full Schmid tensors; per-system tau0, inv_m, int_exp (inv_m - 1 when
     an integer, else -1), uni. Writes the slip increments dgam_out (P, N), converged conv_out (P,) and work_out
     (P, 2): residual evaluations and Newton iterations."""
@@ -188,6 +203,8 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
     rb, rt = np.empty(n), np.empty(n)
     tau, dgam, slope = np.empty(N), np.empty(N), np.empty(N)
     dgb, slb = np.empty(N), np.empty(N)
+    coup, cpb = np.empty(N), np.empty(N)
+    u, v, z2 = np.empty(n), np.empty(n), np.empty(n)
     A, X, B, Y, T = (np.empty((d, d)), np.empty((d, d)), np.empty((d, d)), np.empty((d, d)), np.empty((d, d)))
     Jm, L = np.empty((n, n)), np.empty((n, n))
     z = np.empty(n)
@@ -197,6 +214,7 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
         C = Ctr[p]
         mu_p = muJm[p]
         tt, gp, cp, xp = tau_tr[p], g_n[p], c[p], xcap[p]
+        wp = w_twin[p] if w_twin.shape[0] > 1 else w_twin[0]
         # start: a radial return where the trial state is far above the flow surface (the deviator of the trial Ce
         # scaled so that no overstress ratio exceeds x_pred), else the elastic trial y = 0
         alpha = 1.0
@@ -215,8 +233,8 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
                 a, b = mi[q], mj[q]
                 dev = C[a, b] - (trc / d if a == b else 0.0)
                 yb[q] = (alpha - 1.0) * (dev if a == b else _SQ2 * dev)
-        mb, resb, capb = _evaluate(yb, C, mu_p, tt, gp, Sp, sp, tau0, cp, xp, inv_m, int_exp, uni, tau0_min, mi, mj, d,
-                                   tau, dgb, slb, A, X, B, Y, T, rb)
+        mb, resb, capb, Db = _evaluate(yb, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, xp, inv_m, int_exp, uni, tau0_min,
+                                       mi, mj, d, tau, dgb, slb, cpb, A, X, B, Y, T, rb)
         n_eval = 1
         # warm start: the previous step's slip increments
         warm = False
@@ -232,13 +250,13 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
                     A[a, b] = acc
             _expm1(A, d, X, B, Y, T)
             _mandel_change(C, X, T, mi, mj, d, yt)
-            mt, rest, capt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, xp,
-                                       inv_m, int_exp, uni, tau0_min, mi, mj, d,
-                                       tau, dgam, slope, A, X, B, Y, T, rt)
+            mt, rest, capt, Dt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, xp,
+                                           inv_m, int_exp, uni, tau0_min, mi, mj, d,
+                                           tau, dgam, slope, coup, A, X, B, Y, T, rt)
             n_eval += 1
             if mt < mb:
-                mb, resb, capb = mt, rest, capt
-                yb[:], rb[:], dgb[:], slb[:] = yt, rt, dgam, slope
+                mb, resb, capb, Db = mt, rest, capt, Dt
+                yb[:], rb[:], dgb[:], slb[:], cpb[:] = yt, rt, dgam, slope, coup
         converged = resb <= tol and not capb
         it = 0
         while not converged and it < max_iter:
@@ -264,17 +282,35 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, xcap, dgam_warm, tau0, inv_m, int_exp
                 for b in range(a + 1, n):
                     Jm[a, b] = Jm[b, a]
             _cholesky_solve(Jm, rb, n, L, z, delta)
+            if Db != 1.0:  # the twins' coupling through D: J = Jm - U V^T, by Sherman-Morrison
+                for a in range(n):
+                    u[a] = 0.0
+                    v[a] = 0.0
+                for i in range(N):
+                    if cpb[i] != 0.0:
+                        ui = 2.0 * lam2 * mu_p * dgb[i] / Db
+                        for a in range(n):
+                            u[a] += ui * Sp[i, a]
+                            v[a] += cpb[i] * Sp[i, a]
+                _cholesky_solve(Jm, u, n, L, z, z2)
+                vd, vz = 0.0, 0.0
+                for a in range(n):
+                    vd += v[a] * delta[a]
+                    vz += v[a] * z2[a]
+                if abs(1.0 - vz) > 1e-12:
+                    for a in range(n):
+                        delta[a] += z2[a] * vd / (1.0 - vz)
             step = 1.0
             for _ls in range(n_line_search):
                 for q in range(n):
                     yt[q] = yb[q] - step * delta[q]
-                mt, rest, capt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, xp,
-                                           inv_m, int_exp, uni, tau0_min, mi, mj, d,
-                                           tau, dgam, slope, A, X, B, Y, T, rt)
+                mt, rest, capt, Dt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, xp,
+                                               inv_m, int_exp, uni, tau0_min, mi, mj, d,
+                                               tau, dgam, slope, coup, A, X, B, Y, T, rt)
                 n_eval += 1
                 if np.isfinite(mt) and (mt <= (1.0 - 1e-4 * step) * mb or rest <= tol):
-                    mb, resb, capb = mt, rest, capt
-                    yb[:], rb[:], dgb[:], slb[:] = yt, rt, dgam, slope
+                    mb, resb, capb, Db = mt, rest, capt, Dt
+                    yb[:], rb[:], dgb[:], slb[:], cpb[:] = yt, rt, dgam, slope, coup
                     break
                 step *= 0.5
             converged = resb <= tol and not capb

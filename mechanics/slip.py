@@ -16,6 +16,12 @@ HCP_SLIP_FAMILIES = {"basal": 0, "prismatic": 1, "pyramidal_ca": 4}  # damask ki
 HCP_TWIN_FAMILY = 0  # damask kinematics('twin'): {10-12}<-1011> tension twins
 
 
+def twin_shear(c_over_a: float = C_OVER_A) -> float:
+    """Characteristic shear of the {10-12} tension twin, |3 - (c/a)^2| / (sqrt(3) c/a) (Christian & Mahajan 1995,
+    Prog. Mater. Sci. 39:1, Table 4): 0.129 for Mg."""
+    return abs(3.0 - c_over_a**2) / (np.sqrt(3.0) * c_over_a)
+
+
 def schmid_tensors(b, n, rotation=None) -> np.ndarray:
     """Schmid tensors s_i = (Q b_i) (x) (Q n_i) (..., N, d, d) from directions b (N, d) and normals n (N, d).
 

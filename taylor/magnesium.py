@@ -9,26 +9,24 @@ Units: stress and moduli in MPa, time in s.
 
 Parameter sources. Chang & Kochmann 2015 (the paper's ref. [8]) could not be accessed by this project. In its place
 every value comes from the magnesium data that DAMASK (the project's crystal library) ships and cites in its example
-material files (examples/config/phase/mechanical/{elastic/Hooke_Mg, plastic/phenopowerlaw_Mg}.yaml), mapped onto the
-paper's Appendix A model form (derivations in docs/taylor.md; ``elastic_moduli``, ``plastic_defaults``):
+material files (examples/config/phase/mechanical/{elastic/Hooke_Mg, plastic/phenopowerlaw_Mg}.yaml), with DAMASK's
+own phenopowerlaw hardening and twinning rules (src/phase_mechanical_plastic_phenopowerlaw.f90; Roters et al. 2019,
+Comput. Mater. Sci. 158:420). Derivations in docs/taylor.md; ``elastic_moduli``, ``plastic_defaults``:
   mu, kappa     the Hill (Voigt-Reuss mean) isotropic average of the Mg single-crystal constants of Tromans 2011,
                 Int. J. Recent Res. Appl. Stud. 6:462 (C11, C12, C13, C33, C44 = 59.3, 25.7, 21.4, 61.5, 16.4 GPa):
                 mu = 17.30 GPa, kappa = 35.23 GPa (the paper's polycrystal is elastically isotropic).
   tau0          initial resistances xi_0 of F. Wang et al. 2014, Acta Mater. 80:77: basal 10, prismatic 55,
                 pyramidal <c+a> 60, {10-12} tension twin 40 MPa. With g(0) = 0 (slip from zero stress, paper
                 footnote 3) the flow stress at gamma_dot0 starts at tau0, as xi_0 does there.
-  sigma_inf     xi_inf - xi_0 of the same source (the hardening adds g -> sigma_inf on top of tau0): 30, 80, 90 MPa;
-                twins have no saturation there (linear h_0_tw-tw = 50 MPa): sigma_inf = 50 MPa keeps the Voce law
-                within 6 % of that line over the whole twin shear 0.129.
-  h             initial slope of the source's hardening, h_0 (1 - xi_0/xi_inf)^a (h_0 = 500 MPa, a = 2.25): 262,
-                154, 158 MPa; twins 50 MPa (h_0_tw-tw).
+  hardening     crystal.PowerLawTotalSlip with the same source's values: slip saturates at xi_inf = 40, 135,
+                150 MPa from h_0_sl-sl = 500 MPa with a = 2.25, driven by the total slip (every interaction
+                coefficient 1); twin resistance grows by h_0_tw-sl = 150 MPa x Gamma_sl^c3 (c3 = 1, DAMASK's
+                default) per unit slip and h_0_tw-tw = 50 MPa per unit twin shear.
+  twinning      DAMASK's rule: twins shear only the untwinned volume, rate x (1 - f), f = twin shear / 0.129
+                summed over the six twins, so 0 <= f <= 1 in every grain.
   gamma_dot0, m 1e-3 1/s and 1/n = 1/20 = 0.05 for every system (same source; one exponent for all, as the issue
                 asks). The source's power law is in tau/xi, ours in the overstress (tau - g)/tau0 (paper A4).
-  K             latent hardening K_ij = 100 MPa (i != j): the source hardens every system with the total slip
-                (interaction 1), which the linear, non-saturating latent term of (A2) cannot reproduce; 100 MPa is
-                a PLACEHOLDER below the self slopes, not a literature value.
-  c/a = 1.624 (mechanics.slip.C_OVER_A); twin shear |3 - (c/a)^2| / (sqrt(3) c/a) = 0.129 (Christian &
-                Mahajan 1995).
+  c/a = 1.624 (mechanics.slip.C_OVER_A); twin shear |3 - (c/a)^2| / (sqrt(3) c/a) = 0.129 (mechanics.slip.twin_shear).
 """
 from __future__ import annotations
 
@@ -48,12 +46,12 @@ DIM = 3
 
 #: Tromans 2011 single-crystal elastic constants of Mg (MPa), as cited by DAMASK's Hooke_Mg.yaml.
 ELASTIC_CONSTANTS = {"C11": 59300.0, "C12": 25700.0, "C13": 21400.0, "C33": 61500.0, "C44": 16400.0}
-#: F. Wang et al. 2014 phenomenological power law for Mg, as cited by DAMASK's phenopowerlaw_Mg.yaml (MPa, 1/s),
-#: per family (basal, prismatic, pyramidal <c+a>, tension twin); twins: no saturation, hardening h_0_tw-tw.
-WANG_2014 = {"xi_0": [10.0, 55.0, 60.0, 40.0], "xi_inf": [40.0, 135.0, 150.0, None], "h_0": [500.0] * 3 + [50.0],
-             "a": 2.25, "dot_gamma_0": 1e-3, "n": 20.0}
-#: Voce saturation standing in for the twins' linear hardening (within 6 % of it up to the twin shear 0.129).
-TWIN_SIGMA_INF = 50.0
+#: F. Wang et al. 2014 phenomenological power law for Mg, as cited by DAMASK's phenopowerlaw_Mg.yaml (MPa, 1/s):
+#: xi_0 per family (basal, prismatic, pyramidal <c+a>, tension twin), the slip saturation xi_inf and hardening
+#: h_0_sl-sl, a per slip family, the twin hardening h_0_tw-sl, h_0_tw-tw, and the rate law (dot_gamma_0, n).
+#: c_3 = 1 is DAMASK's default (the data set leaves it out).
+WANG_2014 = {"xi_0": [10.0, 55.0, 60.0, 40.0], "xi_inf": [40.0, 135.0, 150.0], "h_0_sl-sl": [500.0] * 3,
+             "a": 2.25, "h_0_tw-sl": 150.0, "c_3": 1.0, "h_0_tw-tw": 50.0, "dot_gamma_0": 1e-3, "n": 20.0}
 
 
 def elastic_moduli(C11, C12, C13, C33, C44):
@@ -71,39 +69,39 @@ def elastic_moduli(C11, C12, C13, C33, C44):
 
 
 def plastic_defaults(src=WANG_2014) -> dict:
-    """tau0, sigma_inf, h (per family), gamma_dot0, m of (A2)-(A4) from the phenomenological power law ``src``:
-    tau0 = xi_0, sigma_inf = xi_inf - xi_0, h = h_0 (1 - xi_0/xi_inf)^a (the same initial slope), m = 1/n."""
-    tau0, sigma_inf, h = [], [], []
-    for xi0, xinf, h0 in zip(src["xi_0"], src["xi_inf"], src["h_0"]):
-        tau0.append(xi0)
-        sigma_inf.append(TWIN_SIGMA_INF if xinf is None else xinf - xi0)
-        h.append(h0 if xinf is None else h0 * (1.0 - xi0 / xinf) ** src["a"])
-    return {"tau0": tau0, "sigma_inf": sigma_inf, "h": [round(x, 1) for x in h],
+    """The case keys of the plasticity from the phenomenological power law ``src``: tau0 = xi_0 (per family),
+    xi_inf, h0, a (slip families), h0_twin_slip, c3, h0_twin_twin, gamma_dot0, m = 1/n."""
+    return {"tau0": list(src["xi_0"]), "xi_inf": list(src["xi_inf"]), "h0": list(src["h_0_sl-sl"]), "a": src["a"],
+            "h0_twin_slip": src["h_0_tw-sl"], "c3": src["c_3"], "h0_twin_twin": src["h_0_tw-tw"],
             "gamma_dot0": src["dot_gamma_0"], "m": 1.0 / src["n"]}
 
 
 # The case defaults are in the config schema (pipeline/schemas/config.schema.yaml, $defs/taylor_mg_defaults):
-# n_grains 128; mu 17299.8, kappa 35229.3 MPa = round(elastic_moduli(**ELASTIC_CONSTANTS), 1); tau0, sigma_inf, h,
-# gamma_dot0, m = plastic_defaults() (tests/test_config.py checks both); latent 100 MPa, a placeholder (module
-# docstring); tol 1e-8; loading.volumetric 0.1. The paper's loading of Sections 2 and 5.2 is 1000 steps on
-# (0, 200] s. The volumetric part is scaled by 0.1 (ln det F -> 0.1 ln det F): with all six components at
-# F_max = 0.01 /sqrt(s), det F spans 0.4-1.8 (elastic pressures to 22 GPa, over 99 % of the stress norm); scaled,
-# ln det F is ~0.02 rms (at most 0.1 over 400 paths) and |p| is ~0.7 GPa rms (99 % below 2.1 GPa), the pressures
-# of the paper's 200 m/s impacts (Section 7). The isochoric part, which alone drives the plasticity, is the
-# paper's (docs/taylor.md).
+# n_grains 128; mu 17299.8, kappa 35229.3 MPa = round(elastic_moduli(**ELASTIC_CONSTANTS), 1); the plasticity =
+# plastic_defaults() (tests/test_config.py checks both); tol 1e-8; loading.volumetric 0.1. The paper's loading of
+# Sections 2 and 5.2 is 1000 steps on (0, 200] s. The volumetric part is scaled by 0.1 (ln det F -> 0.1 ln det F):
+# with all six components at F_max = 0.01 /sqrt(s), det F spans 0.4-1.8 (elastic pressures to 22 GPa, over 99 % of
+# the stress norm); scaled, ln det F is ~0.02 rms (at most 0.1 over 400 paths) and |p| is ~0.7 GPa rms (99 % below
+# 2.1 GPa), the pressures of the paper's 200 m/s impacts (Section 7). The isochoric part, which alone drives the
+# plasticity, is the paper's (docs/taylor.md).
 
 
 def material(case: Case) -> crystal.Params:
     """crystal.Params of the 18 Mg systems from the case config (per-family values expanded to systems)."""
     cfg = case.config
     _, _, fam, uni = slip.hcp_systems()
-    per = lambda key: np.asarray(cfg[key], float)[fam]  # noqa: E731
-    for key in ("tau0", "sigma_inf", "h"):
-        if len(cfg[key]) != len(slip.HCP_FAMILIES):
-            raise ValueError(f"{case}: {key} needs one value per family {slip.HCP_FAMILIES}, got {cfg[key]}")
-    return crystal.Params.create(len(fam), mu=cfg["mu"], kappa=cfg["kappa"], tau0=per("tau0"),
-                                 gamma_dot0=cfg["gamma_dot0"], m=cfg["m"], sigma_inf=per("sigma_inf"),
-                                 h=per("h"), K=float(cfg["latent"]), unidirectional=uni)
+    n_slip = len(slip.HCP_FAMILIES) - 1
+    for key, n in (("tau0", n_slip + 1), ("xi_inf", n_slip), ("h0", n_slip)):
+        if len(cfg[key]) != n:
+            raise ValueError(f"{case}: {key} needs one value per family {slip.HCP_FAMILIES[:n]}, got {cfg[key]}")
+    per_slip = lambda key: np.append(np.asarray(cfg[key], float), np.nan)[fam]  # noqa: E731  (twins: unused)
+    law = crystal.PowerLawTotalSlip.create(
+        len(fam), xi_0=np.asarray(cfg["tau0"], float)[fam], xi_inf=per_slip("xi_inf"),
+        h0=per_slip("h0"), a=float(cfg["a"]), twin=uni,
+        h0_tw_sl=cfg["h0_twin_slip"], c3=cfg["c3"], h0_tw_tw=cfg["h0_twin_twin"])
+    return crystal.Params.create(len(fam), mu=cfg["mu"], kappa=cfg["kappa"], tau0=law.xi_0,
+                                 gamma_dot0=cfg["gamma_dot0"], m=cfg["m"], hardening=law, unidirectional=uni,
+                                 twin_shear=np.where(uni, slip.twin_shear(), 0.0))
 
 
 def texture(case: Case):
@@ -117,7 +115,8 @@ def texture(case: Case):
 def taylor_paths(F, time, schmid, params: crystal.Params, tol: float = 1e-8):
     """Taylor average for F (S, n_time, 3, 3) on ``time`` over grains with Schmid tensors (G, N, 3, 3).
 
-    Returns stress (S, n_time, 3, 3) MPa (grain-averaged Cauchy), e_family (S, n_time, G-mean per system) and
+    Returns stress (S, n_time, 3, 3) MPa (grain-averaged Cauchy), e_mean (S, n_time, N) the grain-mean accumulated
+    slip per system, twin (S, n_time, 2) the grain mean and grain maximum of the twin volume fraction, and
     failed_step (S,) (-1 when every grain converged at every step).
     """
     S, n_time = F.shape[:2]
@@ -125,13 +124,16 @@ def taylor_paths(F, time, schmid, params: crystal.Params, tol: float = 1e-8):
     state = crystal.initial_state((S, G), 3, N)
     stress = np.zeros((S, n_time, 3, 3))
     e_mean = np.zeros((S, n_time, N))
+    twin = np.zeros((S, n_time, 2))
     failed = np.full(S, -1)
     for k in range(1, n_time):
         P, state, conv = crystal.update(F[:, k, None], state, time[k] - time[k - 1], schmid, params, tol=tol)
         stress[:, k] = cauchy(P.mean(1), F[:, k])
         e_mean[:, k] = state["e"].mean(1)
+        f = crystal.twin_fraction(state["e"], params)
+        twin[:, k, 0], twin[:, k, 1] = f.mean(1), f.max(1)
         failed = np.where((failed < 0) & ~conv.all(1), k, failed)
-    return stress, e_mean, failed
+    return stress, e_mean, twin, failed
 
 
 class TaylorMg(Producer):
@@ -141,17 +143,19 @@ class TaylorMg(Producer):
 
     def integrate(self, inputs, time, case, good, failures) -> xr.Dataset:
         """Stress (Cauchy, MPa), params (orientation quaternions, per-system parameters), micro ``slip`` (sample,
-        time, family): grain- and family-averaged accumulated slip e (for the twins e/0.129 is the mean twin volume
-        fraction). Samples with a grain that did not converge (after cut-back) are listed in the failures and
+        time, family): grain- and family-averaged accumulated slip e, and ``twin_fraction_mean``,
+        ``twin_fraction_max`` (sample, time): the twin volume fraction averaged over grains and in the most twinned
+        grain (<= 1 by the twinning rule). Samples with a grain that did not converge (after cut-back) are listed in the failures and
         left out."""
         params = material(case)
+        law = params.hardening
         quat, Q = texture(case)
         b, n, fam, uni = slip.hcp_systems()
         schmid = slip.schmid_tensors(b, n, Q)
         tol = float(case.config["tol"])
         # BLAS threads on (P, 3, 3) products only spin: run shards in parallel instead
         with threadpool_limits(limits=1):
-            stress, e_mean, failed = taylor_paths(inputs[good], time, schmid, params, tol)
+            stress, e_mean, twin, failed = taylor_paths(inputs[good], time, schmid, params, tol)
         for s, k in zip(good, failed):
             if k >= 0:
                 failures.append({"sample": int(s), "reason": f"Newton did not converge (after cut-back) at "
@@ -160,6 +164,8 @@ class TaylorMg(Producer):
         failures.sort(key=lambda f: f["sample"])
         e_family = np.stack([e_mean[ok][..., fam == i].mean(-1) for i in range(len(slip.HCP_FAMILIES))], -1)
         fam_coord = {"family": list(slip.HCP_FAMILIES)}
+        slip_family = {"slip_family": list(slip.HCP_FAMILIES[:-1])}
+        cfg = case.config
         system = {"system": np.arange(len(fam))}
         pdict = {
             "orientation": xr.DataArray(quat, dims=("grain", "quaternion"),
@@ -170,13 +176,26 @@ class TaylorMg(Producer):
             "tau0": xr.DataArray(params.tau0, dims="system", coords=system, attrs={"units": "MPa"}),
             "gamma_dot0": xr.DataArray(params.gamma_dot0, dims="system", coords=system, attrs={"units": "1/s"}),
             "m": xr.DataArray(params.m, dims="system", coords=system, attrs={"units": "1"}),
-            "sigma_inf": xr.DataArray(params.sigma_inf, dims="system", coords=system, attrs={"units": "MPa"}),
-            "h": xr.DataArray(params.h, dims="system", coords=system, attrs={"units": "MPa"}),
+            "xi_inf": xr.DataArray(cfg["xi_inf"], dims="slip_family", coords=slip_family,
+                                   attrs={"units": "MPa", "long_name": "slip saturation resistance"}),
+            "h0": xr.DataArray(cfg["h0"], dims="slip_family", coords=slip_family,
+                               attrs={"units": "MPa", "long_name": "slip hardening h_0_sl-sl"}),
+            "a": xr.DataArray(float(cfg["a"]), attrs={"units": "1", "long_name": "slip hardening exponent"}),
+            "h0_twin_slip": xr.DataArray(law.h0_tw_sl, attrs={"units": "MPa", "long_name": "h_0_tw-sl"}),
+            "c3": xr.DataArray(law.c3, attrs={"units": "1"}),
+            "h0_twin_twin": xr.DataArray(law.h0_tw_tw, attrs={"units": "MPa", "long_name": "h_0_tw-tw"}),
+            "twin_shear": xr.DataArray(params.twin_shear, dims="system", coords=system, attrs={"units": "1"}),
             "system_family": xr.DataArray(fam, dims="system", coords=system, attrs={"units": "1"}),
         }
         micro = {"slip": xr.DataArray(e_family, dims=("sample", "time", "family"), coords=fam_coord,
                                       attrs={"units": "1", "long_name": "grain-averaged accumulated slip per system, "
-                                             "averaged over each family"})}
+                                             "averaged over each family"}),
+                 "twin_fraction_mean": xr.DataArray(twin[ok][..., 0], dims=("sample", "time"),
+                                                    attrs={"units": "1", "long_name": "twin volume fraction, mean "
+                                                           "over grains"}),
+                 "twin_fraction_max": xr.DataArray(twin[ok][..., 1], dims=("sample", "time"),
+                                                   attrs={"units": "1", "long_name": "twin volume fraction of the "
+                                                          "most twinned grain"})}
         return build_dataset(case, time, inputs[good][ok], stress[ok], input_name=INPUT, params=pdict, micro=micro,
                              failures=failures, sample=good[ok])
 

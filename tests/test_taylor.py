@@ -56,15 +56,14 @@ def test_parameters_follow_their_sources():
     mu_mg, kappa_mg = mg.elastic_moduli(**mg.ELASTIC_CONSTANTS)
     assert 17000 < mu_mg < 17600 and 35000 < kappa_mg < 35400  # between Reuss and Voigt of Tromans 2011
     d = MG_DEFAULTS
-    assert d["tau0"] == [10.0, 55.0, 60.0, 40.0] and d["sigma_inf"] == [30.0, 80.0, 90.0, 50.0]
-    np.testing.assert_allclose(d["h"][:3], [500 * (1 - 10 / 40) ** 2.25, 500 * (1 - 55 / 135) ** 2.25,
-                                            500 * (1 - 60 / 150) ** 2.25], atol=0.05)
+    assert d["tau0"] == [10.0, 55.0, 60.0, 40.0] and d["xi_inf"] == [40.0, 135.0, 150.0]
+    assert d["h0"] == [500.0] * 3 and d["a"] == 2.25 and (d["h0_twin_slip"], d["h0_twin_twin"]) == (150.0, 50.0)
     assert d["m"] == 1 / 20 and d["gamma_dot0"] == 1e-3
     assert make_case("taylor_mg").loading["volumetric"] == 0.1
 
 
 def test_elastic_regime_equals_neo_hookean():
-    case = small_case(tau0=[1e9] * 4, loading={"n_steps": 10})
+    case = small_case(tau0=[1e9] * 4, xi_inf=[2e9] * 3, loading={"n_steps": 10})
     p = sample_paths(2, 3, case.rng("p"), F_max=0.01, T=200.0, M=10, n_steps=10, identity=True)
     ds = mg.solve(p.values, p.time, case)
     np.testing.assert_allclose(ds["stress"].values, neo_hookean_cauchy(p.values, MG_DEFAULTS["mu"], MG_DEFAULTS["kappa"]),
