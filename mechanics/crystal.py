@@ -43,8 +43,8 @@ Newton on r(Ce) = Ce - exp(-A)^T Ctr exp(-A) with the Jacobian I + 2 lambda^2 mu
 (symmetric positive definite, Cholesky), a backtracking line search on |r|^2, compiled per point with numba
 (mechanics.crystal_kernel), the better of two initial guesses (the elastic trial, or a radial return to overstress
 0.8 tau0 where the trial is beyond it; the previous slip rates), the power law continued linearly beyond one unit
-of slip per step, and sub-stepping (2, 4, ... 32) where it fails. det Fp = 1 by the exponential map (tr s_i = 0),
-the round-off removed by rescaling. The consistent tangent dP/dF of a converged step follows by implicit
+of slip per step, and sub-stepping (2, 4, ... 32; C = F^T F linear in between, so objective) where it fails.
+det Fp = 1 by the exponential map (tr s_i = 0), the round-off removed by rescaling. The consistent tangent dP/dF of a converged step follows by implicit
 differentiation with torch.func of the equivalent residual in the overstress ratios (``tangent``, the only torch
 code here).
 
@@ -356,97 +356,66 @@ X_PRED = 0.8
 N_LINE_SEARCH = 12
 
 
-class _Ctx:
-    """Fixed data of one step for P points: Ctr = T^T T (T = F_{n+1} Fp_n^-1), mu J^(-2/d), Mandel Schmid
-    vectors S (P|1, N, n), s (P|1, N, d*d), g(e_n), c and w (P, N) (``step_constants``), x_cap, trial tau."""
-
-    def __init__(self, T, e_n, s, dt, mp: _NP):
-        d = T.shape[-1]
-        self.d = d
-        self.Ctr = transpose(T) @ T
-        self.muJm = mp.mu * det(T) ** (-2.0 / d)
-        self.S = to_mandel(s)
-        self.s = s.reshape(*s.shape[:-2], d * d)
-        # hardening and untwinned fraction from the start of the step (semi-implicit scheme)
-        self.g_n, self.c, self.w = mp.constants(e_n, dt)
-        with np.errstate(divide="ignore"):
-            self.xcap = (DGAMMA_MAX / self.c) ** mp.m
-        self.tau_tr = self.muJm[:, None] * (self.S @ to_mandel(self.Ctr)[:, :, None])[..., 0]  # trial tau
-
-
 #: running totals of the Newton solves of this process: [residual evaluations, iterations], points (diagnostics for
 #: benchmarks/bench_taylor.py)
 SOLVER_WORK = [np.zeros(2, np.int64), 0]
 
 
-def _solve(ctx: _Ctx, dgam_warm, mp: _NP, tol: float, max_iter: int):
-    """Newton with backtracking line search on |r|^2 for every point, compiled per point (crystal_kernel.solve).
-
-    Start: the radial return (the deviatoric part of the trial Ce scaled so that no overstress ratio exceeds
-    X_PRED) where the trial state is that far above the flow surface, else the elastic trial; then the previous
-    step's slip increments (warm start) where they do better. Returns (dgamma (P, N), converged (P,) bool)."""
-    P, N = ctx.tau_tr.shape
-    dgam = np.empty((P, N))
-    conv = np.empty(P, bool)
-    work = np.empty((P, 2), np.int64)
-    c = np.ascontiguousarray(np.broadcast_to(ctx.c, (P, N)))
-    xcap = np.ascontiguousarray(np.broadcast_to(ctx.xcap, (P, N)))
-    mi, mj = mandel_indices(ctx.d)
-    _kernel.solve(np.ascontiguousarray(ctx.Ctr), np.ascontiguousarray(ctx.muJm), np.ascontiguousarray(ctx.tau_tr),
-                  np.ascontiguousarray(np.broadcast_to(ctx.g_n, (P, N))), np.ascontiguousarray(ctx.S),
-                  np.ascontiguousarray(ctx.s), c, np.ascontiguousarray(np.broadcast_to(ctx.w, (P, N))), xcap,
-                  np.ascontiguousarray(dgam_warm), mp.tau0, mp.inv_m, mp.int_exp, mp.uni, mp.tau0_min, mi, mj,
-                  float(tol), int(max_iter), X_PRED, N_LINE_SEARCH, dgam, conv, work)
+def _advance(F1, Fp_n, e_n, warm, dt, S, s, mp: _NP, tol, max_iter):
+    """One compiled step (crystal_kernel.advance) of P points: F1, Fp_n (P, d, d), e_n, warm (P, N) the previous
+    increments, dt (P, 1), Schmid grid S (G, N, n), s (G, N, d*d) (point p uses grain p % G). Returns P, Fp, e,
+    slip_rate, converged."""
+    Pn, d, N = F1.shape[0], F1.shape[-1], e_n.shape[-1]
+    g_n, c, w = mp.constants(e_n, dt)  # hardening and untwinned fraction from the start of the step
+    out = (np.empty((Pn, d, d)), np.empty((Pn, d, d)), np.empty((Pn, N)), np.empty((Pn, N)), np.empty(Pn, bool))
+    work = np.empty((Pn, 2), np.int64)
+    full = lambda a: np.ascontiguousarray(np.broadcast_to(a, (Pn, N)))  # noqa: E731
+    mi, mj = mandel_indices(d)
+    _kernel.advance(np.ascontiguousarray(F1), np.ascontiguousarray(Fp_n), np.ascontiguousarray(e_n), full(g_n),
+                    full(c), full(w), S, s, full(warm), np.ascontiguousarray(dt[:, 0]), mp.mu, mp.kappa, mp.tau0,
+                    mp.inv_m, mp.int_exp, mp.uni, mp.tau0_min, mp.inv_twin_shear, DGAMMA_MAX, mi, mj, float(tol),
+                    int(max_iter), X_PRED, N_LINE_SEARCH, *out, work)
     SOLVER_WORK[0] += work.sum(0)
-    SOLVER_WORK[1] += P
-    return dgam, conv
+    SOLVER_WORK[1] += Pn
+    return out
 
 
-def _piola(F, Fp, mp: _NP):
-    """P = dW^e/dFe Fp^-T (MPa) at Fe = F Fp^-1."""
-    Fp_inv = inv(Fp)
-    return elasticity.stress(F @ Fp_inv, mp.mu, mp.kappa) @ transpose(Fp_inv)
+def _schmid_grid(s):
+    """(Mandel S (G, N, n), full s (G, N, d*d)) of a Schmid grid s (G, N, d, d), C-contiguous."""
+    G, N, d = s.shape[:3]
+    return np.ascontiguousarray(to_mandel(s)), np.ascontiguousarray(s.reshape(G, N, d * d))
 
 
-def _finish(F, Fp_n, e_n, dgam, s, dt, mp: _NP):
-    """Fp_{n+1} = exp(sum dgamma_i s_i) Fp_n (rescaled to det 1), e, slip_rate, and P = dW^e/dFe Fp^-T. Twin
-    increments that round-off would take past f = 1 are scaled back onto it."""
-    d = F.shape[-1]
-    if mp.has_twins:
-        room = 1.0 - mp.twin_fraction(e_n)
-        fill = np.abs(dgam) @ mp.inv_twin_shear
-        over = fill > room
-        if over.any():
-            scale = np.where(over, np.maximum(room, 0.0) / np.where(over, fill, 1.0), 1.0)
-            dgam = np.where(mp.twin, dgam * scale[:, None], dgam)
-    A = (dgam[:, None, :] @ s.reshape(*s.shape[:-2], d * d))[:, 0].reshape(-1, d, d)
-    Fp = Fp_n + _kernel.expm1_batch(np.ascontiguousarray(A)) @ Fp_n
-    Fp = Fp / det(Fp)[:, None, None] ** (1.0 / d)
-    return _piola(F, Fp, mp), Fp, e_n + np.abs(dgam), dgam / dt
-
-
-def _take(a, idx):
-    return a[idx] if a.shape[0] > 1 else a
+def _substeps(F0, F1, n_sub: int):
+    """F_k, k = 1 .. n_sub, from F0 to F1 (P, d, d) with C = F^T F linear in k and F_k = F1 U1^-1 U_k (U = C^(1/2)):
+    a superposed rotation of F0 and F1 rotates every F_k alike (objective sub-steps), and F_{n_sub} = F1."""
+    def sqrt_spd(C):
+        lam, V = np.linalg.eigh(C)
+        return (V * np.sqrt(lam)[..., None, :]) @ transpose(V), (V / np.sqrt(lam)[..., None, :]) @ transpose(V)
+    C0, C1 = transpose(F0) @ F0, transpose(F1) @ F1
+    _, U1_inv = sqrt_spd(C1)
+    R1 = F1 @ U1_inv
+    return [F1 if k == n_sub else R1 @ sqrt_spd(C0 + (k / n_sub) * (C1 - C0))[0] for k in range(1, n_sub + 1)]
 
 
 def _step(F0, F1, Fp_n, e_n, rate_n, s, dt, mp: _NP, tol, max_iter, max_cutback):
-    """One step F0 -> F1 of all points; points that fail are retried with 2, 4, ... 2^max_cutback sub-steps
-    (F linear in between). Returns P, Fp, e, slip_rate, converged; failed points keep the old Fp, e (elastic P)."""
-    dgam, conv = _solve(_Ctx(F1 @ inv(Fp_n), e_n, s, dt, mp), rate_n * dt, mp, tol, max_iter)
-    P, Fp, e, rate = _finish(F1, Fp_n, e_n, dgam, s, dt, mp)
+    """One step F0 -> F1 of all points (Schmid grid s (G, N, d, d), point p on grain p % G); points that fail are
+    retried with 2, 4, ... 2^max_cutback sub-steps (``_substeps``). Returns P, Fp, e, slip_rate, converged; failed
+    points keep the old Fp, e (elastic P)."""
+    S_grid, s_grid = _schmid_grid(s)
+    P, Fp, e, rate, conv = _advance(F1, Fp_n, e_n, rate_n * dt, dt, S_grid, s_grid, mp, tol, max_iter)
     bad = np.flatnonzero(~conv)
     for level in range(1, max_cutback + 1):
         if bad.size == 0:
             break
         n_sub = 2**level
         Fa, Fb, Fpk, ek, rk = F0[bad], F1[bad], Fp_n[bad], e_n[bad], rate_n[bad]
-        sk, dtk = _take(s, bad), dt[bad] / n_sub
+        Sk, sk = _schmid_grid(s[bad % s.shape[0]])
+        dtk = dt[bad] / n_sub
         ok = np.ones(bad.size, bool)
-        for k in range(1, n_sub + 1):
-            Fk = Fa + (k / n_sub) * (Fb - Fa)
-            dgk, ck = _solve(_Ctx(Fk @ inv(Fpk), ek, sk, dtk, mp), rk * dtk, mp, tol, max_iter)
+        for Fk in _substeps(Fa, Fb, n_sub):
+            Pk, Fpk, ek, rk, ck = _advance(Fk, Fpk, ek, rk * dtk, dtk, Sk, sk, mp, tol, max_iter)
             ok &= ck
-            Pk, Fpk, ek, rk = _finish(Fk, Fpk, ek, dgk, sk, dtk, mp)
         good = bad[ok]
         P[good], Fp[good], e[good], rate[good] = Pk[ok], Fpk[ok], ek[ok], rk[ok]
         conv[good] = True
@@ -455,6 +424,12 @@ def _step(F0, F1, Fp_n, e_n, rate_n, s, dt, mp: _NP, tol, max_iter, max_cutback)
         Fp[bad], e[bad], rate[bad] = Fp_n[bad], e_n[bad], 0.0
         P[bad] = _piola(F1[bad], Fp_n[bad], mp)
     return P, Fp, e, rate, conv
+
+
+def _piola(F, Fp, mp: _NP):
+    """P = dW^e/dFe Fp^-T (MPa) at Fe = F Fp^-1."""
+    Fp_inv = inv(Fp)
+    return elasticity.stress(F @ Fp_inv, mp.mu, mp.kappa) @ transpose(Fp_inv)
 
 
 def _check_F(F, where: str):
@@ -489,9 +464,13 @@ def _prepare(F_new, state, schmid, params: Params, where: str):
     flat = lambda a, tail: np.array(np.broadcast_to(a, (*batch, *tail)).reshape(-1, *tail), float)  # noqa: E731
     t = dict(F1=flat(F_new, (d, d)), F0=flat(state["F"], (d, d)), Fp=flat(state["Fp"], (d, d)),
              e=flat(state["e"], (N,)), rate=flat(state["slip_rate"], (N,)))
+    # Schmid tensors as a grid (G, N, d, d) with point p on row p % G: one row when they are shared, the grains
+    # when they vary along trailing batch axes only (a Taylor batch (samples, grains)), else one row per point
     s_batch = schmid.shape[:-3]
-    if int(np.prod(s_batch, dtype=int)) == 1:
-        t["s"] = np.array(schmid.reshape(1, N, d, d), float)
+    while s_batch and s_batch[0] == 1:
+        s_batch = s_batch[1:]
+    if not s_batch or tuple(batch[len(batch) - len(s_batch):]) == tuple(s_batch):
+        t["s"] = np.array(schmid.reshape(-1, N, d, d), float)
     else:
         t["s"] = flat(schmid, (N, d, d))
     return t, batch, d, N
@@ -593,8 +572,8 @@ def tangent(F_new, state_old: dict, state_new: dict, dt, schmid, params: Params)
     x = np.sign(dgam) * (ratio * D) ** params.m
     t = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in t.items()}
     tp = _TP(params)
-    x, c, w, g_n = (torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64) for a in (x, c, w, g_n))
-    s = t["s"].expand(x.shape[0], N, d, d) if t["s"].shape[0] == 1 else t["s"]
+    x, c, w, g_n = (torch.as_tensor(np.array(a), dtype=torch.float64) for a in (x, c, w, g_n))
+    s = t["s"][torch.arange(x.shape[0]) % t["s"].shape[0]]
     fn = lambda F, xx, Fp, g, ss, cc, ww: _point_residual_and_P(F, xx, Fp, g, ss, cc, ww, tp)  # noqa: E731
     (R_F, R_x), (P_F, P_x) = vmap(jacrev(fn, argnums=(0, 1)))(t["F1"], x, t["Fp"], g_n, s, c, w)
     R_F = R_F.reshape(-1, N, d * d)

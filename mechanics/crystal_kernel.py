@@ -90,8 +90,9 @@ def _mandel_change(Ctr, X, T, mi, mj, d, out):
 
 
 @numba.njit(cache=True)
-def _kinetics(tau, g, tau0, c, w, xcap, inv_m, int_exp, uni, dgam, slope, coup):
-    """dgamma_i = c_i sign(tau_i) q_i, q_i = x_i^(1/m_i) (continued linearly beyond x_cap), and its derivative:
+def _kinetics(tau, g, tau0, c, w, dgam_max, inv_m, int_exp, uni, dgam, slope, coup):
+    """dgamma_i = c_i sign(tau_i) q_i, q_i = x_i^(1/m_i) (continued linearly beyond x_cap, where c_i q_i reaches
+    dgam_max), and its derivative:
     d dgamma_i/d tau_j = slope_i delta_ij - (dgamma_i/D) coup_j. Twin systems (w_i > 0) share the untwinned volume
     by backward Euler: their increments are divided by D = 1 + sum_j w_j q_j (w_j = dt gamma_dot0_j /
     twin_shear_j), so the twin fraction stays below 1; coup_j = w_j dq_j/dtau_j (0 on slip systems).
@@ -106,20 +107,20 @@ def _kinetics(tau, g, tau0, c, w, xcap, inv_m, int_exp, uni, dgam, slope, coup):
             slope[i] = 0.0
             continue
         xr = mag / tau0[i]
-        x = min(xr, xcap[i])
-        if int_exp[i] >= 0:
-            xp = _ipow(x, int_exp[i])
-        else:
-            xp = x ** (inv_m[i] - 1.0)
+        x = xr
+        xp = _ipow(x, int_exp[i]) if int_exp[i] >= 0 else x ** (inv_m[i] - 1.0)
+        q = xp * x
+        if c[i] * q > dgam_max:  # beyond one step's cap: the power law continued linearly from x_cap
+            capped = True
+            x = (dgam_max / c[i]) ** (1.0 / inv_m[i])
+            xp = _ipow(x, int_exp[i]) if int_exp[i] >= 0 else x ** (inv_m[i] - 1.0)
+            q = xp * x + inv_m[i] * xp * (xr - x)
         sgn = 1.0 if (uni[i] or tau[i] >= 0.0) else -1.0
-        q = xp * x + inv_m[i] * xp * (xr - x)
         slope[i] = c[i] * inv_m[i] * xp / tau0[i]
         dgam[i] = sgn * c[i] * q
         if w[i] != 0.0:
             D += w[i] * q
             coup[i] = w[i] * inv_m[i] * xp / tau0[i]
-        if xr > xcap[i]:
-            capped = True
     if D != 1.0:
         for i in range(tau.size):
             if w[i] != 0.0:
@@ -129,7 +130,7 @@ def _kinetics(tau, g, tau0, c, w, xcap, inv_m, int_exp, uni, dgam, slope, coup):
 
 
 @numba.njit(cache=True)
-def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, w, xcap, inv_m, int_exp, uni, tau0_min, mi, mj, d,
+def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, w, dgam_max, inv_m, int_exp, uni, tau0_min, mi, mj, d,
               tau, dgam, slope, coup, A, X, B, Y, T, r):
     """Residual r at y (see module docstring); fills tau, dgam, slope, coup, r; returns (merit, res, capped, D)."""
     N, n = S.shape
@@ -138,7 +139,7 @@ def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, w, xcap, inv_m, int_exp, u
         for a in range(n):
             acc += S[i, a] * y[a]
         tau[i] = tau_tr[i] + muJm * acc
-    capped, D = _kinetics(tau, g, tau0, c, w, xcap, inv_m, int_exp, uni, dgam, slope, coup)
+    capped, D = _kinetics(tau, g, tau0, c, w, dgam_max, inv_m, int_exp, uni, dgam, slope, coup)
     for a in range(d):
         for b in range(d):
             A[a, b] = 0.0
@@ -189,16 +190,150 @@ def _cholesky_solve(Jm, rhs, n, L, z, out):
 
 
 @numba.njit(cache=True)
-def solve(Ctr, muJm, tau_tr, g_n, S, s, c, w_twin, xcap, dgam_warm, tau0, inv_m, int_exp, uni, tau0_min, mi, mj,
-          tol, max_iter, x_pred, n_line_search, dgam_out, conv_out, work_out):
-    """Newton solve of every point p: Ctr (P, d, d), muJm (P,), tau_tr, g_n, c, xcap, dgam_warm (P, N); twin
-    weights w_twin (P|1, N) (``_kinetics``);
-    S (P|1, N, n) Mandel and s (P|1, N, d*d) full Schmid tensors; per-system tau0, inv_m, int_exp (inv_m - 1 when
-    an integer, else -1), uni. Writes the slip increments dgam_out (P, N), converged conv_out (P,) and work_out
-    (P, 2): residual evaluations and Newton iterations."""
-    P, N = tau_tr.shape
-    d = Ctr.shape[1]
-    n = S.shape[2]
+def _newton(C, mu_p, tt, gp, cp, wp, dgam_max, warm_p, Sp, sp, tau0, inv_m, int_exp, uni, tau0_min, mi, mj, d, tol,
+            max_iter, x_pred, n_line_search, yt, yb, delta, rb, rt, tau, dgam, slope, dgb, slb, coup, cpb, u, v, z2,
+            A, X, B, Y, T, Jm, L, z):
+    """Newton solve of one point (module docstring of mechanics.crystal): Ctr C, mu J^(-2/d) mu_p, trial tau tt,
+    g gp, c cp, twin weights wp, the cap dgam_max of one increment, previous increments warm_p. Leaves the slip increments in dgb; returns
+    (converged, residual evaluations, iterations). The other arguments are scratch."""
+    N, n = Sp.shape
+    # start: a radial return where the trial state is far above the flow surface (the deviator of the trial Ce
+    # scaled so that no overstress ratio exceeds x_pred), else the elastic trial y = 0
+    alpha = 1.0
+    for i in range(N):
+        over = (tt[i] if uni[i] else abs(tt[i])) - gp[i]
+        target = x_pred * tau0[i]
+        if over > target:
+            alpha = min(alpha, (gp[i] + target) / max(abs(tt[i]), 1e-300))
+    for q in range(n):
+        yb[q] = 0.0
+    if alpha < 1.0:
+        trc = 0.0
+        for a in range(d):
+            trc += C[a, a]
+        for q in range(n):
+            a, b = mi[q], mj[q]
+            dev = C[a, b] - (trc / d if a == b else 0.0)
+            yb[q] = (alpha - 1.0) * (dev if a == b else _SQ2 * dev)
+    mb, resb, capb, Db = _evaluate(yb, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, dgam_max, inv_m, int_exp, uni, tau0_min,
+                                   mi, mj, d, tau, dgb, slb, cpb, A, X, B, Y, T, rb)
+    n_eval = 1
+    # warm start: the previous step's slip increments
+    warm = False
+    for i in range(N):
+        if warm_p[i] != 0.0:
+            warm = True
+    if warm:
+        for a in range(d):
+            for b in range(d):
+                acc = 0.0
+                for i in range(N):
+                    acc -= warm_p[i] * sp[i, a * d + b]
+                A[a, b] = acc
+        _expm1(A, d, X, B, Y, T)
+        _mandel_change(C, X, T, mi, mj, d, yt)
+        mt, rest, capt, Dt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, dgam_max, inv_m, int_exp, uni, tau0_min,
+                                       mi, mj, d, tau, dgam, slope, coup, A, X, B, Y, T, rt)
+        n_eval += 1
+        if mt < mb:
+            mb, resb, capb, Db = mt, rest, capt, Dt
+            yb[:], rb[:], dgb[:], slb[:], cpb[:] = yt, rt, dgam, slope, coup
+    converged = resb <= tol and not capb
+    it = 0
+    while not converged and it < max_iter:
+        it += 1
+        # Newton direction -J^-1 r, J = I + 2 lambda^2 sum_i a_i S_i (x) S_i, a_i = mu J^(-2/d) slope_i
+        # (dCe/d dgamma_i = -(s_i^T Ce + Ce s_i) with Ce ~ lambda^2 I, lambda^2 = tr(Ce)/d: symmetric positive
+        # definite; the exact Ce saves ~10 % of the iterations and costs more than that per iteration)
+        lam2 = 0.0
+        for a in range(d):
+            lam2 += C[a, a] + yb[a]
+        lam2 /= d
+        for a in range(n):
+            for b in range(n):
+                Jm[a, b] = 1.0 if a == b else 0.0
+        for i in range(N):
+            if slb[i] != 0.0:
+                wgt = 2.0 * lam2 * mu_p * slb[i]
+                for a in range(n):
+                    wa = wgt * Sp[i, a]
+                    for b in range(a + 1):
+                        Jm[a, b] += wa * Sp[i, b]
+        for a in range(n):
+            for b in range(a + 1, n):
+                Jm[a, b] = Jm[b, a]
+        _cholesky_solve(Jm, rb, n, L, z, delta)
+        if Db != 1.0:  # the twins' coupling through D: J = Jm - U V^T, by Sherman-Morrison
+            for a in range(n):
+                u[a] = 0.0
+                v[a] = 0.0
+            for i in range(N):
+                if cpb[i] != 0.0:
+                    ui = 2.0 * lam2 * mu_p * dgb[i] / Db
+                    for a in range(n):
+                        u[a] += ui * Sp[i, a]
+                        v[a] += cpb[i] * Sp[i, a]
+            _cholesky_solve(Jm, u, n, L, z, z2)
+            vd, vz = 0.0, 0.0
+            for a in range(n):
+                vd += v[a] * delta[a]
+                vz += v[a] * z2[a]
+            if abs(1.0 - vz) > 1e-12:
+                for a in range(n):
+                    delta[a] += z2[a] * vd / (1.0 - vz)
+        step = 1.0
+        for _ls in range(n_line_search):
+            for q in range(n):
+                yt[q] = yb[q] - step * delta[q]
+            mt, rest, capt, Dt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, dgam_max, inv_m, int_exp, uni,
+                                           tau0_min, mi, mj, d, tau, dgam, slope, coup, A, X, B, Y, T, rt)
+            n_eval += 1
+            if np.isfinite(mt) and (mt <= (1.0 - 1e-4 * step) * mb or rest <= tol):
+                mb, resb, capb, Db = mt, rest, capt, Dt
+                yb[:], rb[:], dgb[:], slb[:], cpb[:] = yt, rt, dgam, slope, coup
+                break
+            step *= 0.5
+        converged = resb <= tol and not capb
+    return converged, n_eval, it
+
+
+@numba.njit(cache=True, inline="always")
+def _det(A, d):
+    if d == 2:
+        return A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
+    return (A[0, 0] * (A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]) - A[0, 1] * (A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0])
+            + A[0, 2] * (A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]))
+
+
+@numba.njit(cache=True)
+def _inv(A, d, out):
+    """out = A^-1 (d = 2 or 3, adjugate over determinant); returns det A."""
+    det = _det(A, d)
+    if d == 2:
+        out[0, 0], out[0, 1], out[1, 0], out[1, 1] = A[1, 1] / det, -A[0, 1] / det, -A[1, 0] / det, A[0, 0] / det
+        return det
+    for i in range(3):
+        i1, i2 = (i + 1) % 3, (i + 2) % 3
+        for j in range(3):
+            j1, j2 = (j + 1) % 3, (j + 2) % 3
+            out[i, j] = (A[j1, i1] * A[j2, i2] - A[j1, i2] * A[j2, i1]) / det
+    return det
+
+
+@numba.njit(cache=True)
+def advance(F1, Fp_n, e_n, g_n, c, w_twin, S, s, dgam_warm, dt, mu, kappa, tau0, inv_m, int_exp, uni, tau0_min,
+            inv_twin_shear, dgam_max, mi, mj, tol, max_iter, x_pred, n_line_search,
+            P_out, Fp_out, e_out, rate_out, conv_out, work_out):
+    """One backward Euler step of every point p (mechanics.crystal): F1, Fp_n (P, d, d), e_n, g_n, c, w_twin,
+    dgam_warm (P, N), dt (P,); Schmid tensors S (G, N, n) Mandel and s (G, N, d*d) full, point p using grain
+    p % G; per-system tau0, inv_m, int_exp (inv_m - 1 when an integer, else -1), uni, inv_twin_shear (0 on slip).
+    With T = F1 Fp_n^-1: the Newton solve (``_newton``) for the slip increments, then Fp = exp(sum dgamma_i s_i)
+    Fp_n rescaled to det 1 (twin increments that round-off would take past f = 1 scaled back onto it), e, slip
+    rate, and the first Piola stress P = dW^e/dFe Fp^-T of (A1). Writes P_out, Fp_out (P, d, d), e_out, rate_out
+    (P, N), conv_out (P,) and work_out (P, 2): residual evaluations and Newton iterations."""
+    P, N = e_n.shape
+    d = F1.shape[1]
+    G, _, n = S.shape
     yt, yb, delta = np.empty(n), np.empty(n), np.empty(n)
     rb, rt = np.empty(n), np.empty(n)
     tau, dgam, slope = np.empty(N), np.empty(N), np.empty(N)
@@ -208,116 +343,87 @@ def solve(Ctr, muJm, tau_tr, g_n, S, s, c, w_twin, xcap, dgam_warm, tau0, inv_m,
     A, X, B, Y, T = (np.empty((d, d)), np.empty((d, d)), np.empty((d, d)), np.empty((d, d)), np.empty((d, d)))
     Jm, L = np.empty((n, n)), np.empty((n, n))
     z = np.empty(n)
+    Fpi, Tr, C, Fe, Fei = np.empty((d, d)), np.empty((d, d)), np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
+    Ctr_m, tt = np.empty(n), np.empty(N)
+    has_twins = False
+    for i in range(N):
+        if inv_twin_shear[i] != 0.0:
+            has_twins = True
     for p in range(P):
-        Sp = S[p] if S.shape[0] > 1 else S[0]
-        sp = s[p] if s.shape[0] > 1 else s[0]
-        C = Ctr[p]
-        mu_p = muJm[p]
-        tt, gp, cp, xp = tau_tr[p], g_n[p], c[p], xcap[p]
-        wp = w_twin[p] if w_twin.shape[0] > 1 else w_twin[0]
-        # start: a radial return where the trial state is far above the flow surface (the deviator of the trial Ce
-        # scaled so that no overstress ratio exceeds x_pred), else the elastic trial y = 0
-        alpha = 1.0
-        for i in range(N):
-            over = (tt[i] if uni[i] else abs(tt[i])) - gp[i]
-            target = x_pred * tau0[i]
-            if over > target:
-                alpha = min(alpha, (gp[i] + target) / max(abs(tt[i]), 1e-300))
+        gi = p % G
+        Sp, sp = S[gi], s[gi]
+        # the trial state: T = F1 Fp_n^-1, Ctr = T^T T, tau_tr = mu J^(-2/d) Ctr : s_i
+        _inv(Fp_n[p], d, Fpi)
+        _matmul(F1[p], Fpi, d, Tr)
+        mu_p = mu * _det(Tr, d) ** (-2.0 / d)
+        for a in range(d):
+            for b in range(d):
+                acc = 0.0
+                for m in range(d):
+                    acc += Tr[m, a] * Tr[m, b]
+                C[a, b] = acc
         for q in range(n):
-            yb[q] = 0.0
-        if alpha < 1.0:
-            trc = 0.0
-            for a in range(d):
-                trc += C[a, a]
-            for q in range(n):
-                a, b = mi[q], mj[q]
-                dev = C[a, b] - (trc / d if a == b else 0.0)
-                yb[q] = (alpha - 1.0) * (dev if a == b else _SQ2 * dev)
-        mb, resb, capb, Db = _evaluate(yb, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, xp, inv_m, int_exp, uni, tau0_min,
-                                       mi, mj, d, tau, dgb, slb, cpb, A, X, B, Y, T, rb)
-        n_eval = 1
-        # warm start: the previous step's slip increments
-        warm = False
+            a, b = mi[q], mj[q]
+            Ctr_m[q] = C[a, b] if a == b else _SQ2 * C[a, b]
         for i in range(N):
-            if dgam_warm[p, i] != 0.0:
-                warm = True
-        if warm:
-            for a in range(d):
-                for b in range(d):
-                    acc = 0.0
-                    for i in range(N):
-                        acc -= dgam_warm[p, i] * sp[i, a * d + b]
-                    A[a, b] = acc
-            _expm1(A, d, X, B, Y, T)
-            _mandel_change(C, X, T, mi, mj, d, yt)
-            mt, rest, capt, Dt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, xp,
-                                           inv_m, int_exp, uni, tau0_min, mi, mj, d,
-                                           tau, dgam, slope, coup, A, X, B, Y, T, rt)
-            n_eval += 1
-            if mt < mb:
-                mb, resb, capb, Db = mt, rest, capt, Dt
-                yb[:], rb[:], dgb[:], slb[:], cpb[:] = yt, rt, dgam, slope, coup
-        converged = resb <= tol and not capb
-        it = 0
-        while not converged and it < max_iter:
-            it += 1
-            # Newton direction -J^-1 r, J = I + 2 lambda^2 sum_i a_i S_i (x) S_i, a_i = mu J^(-2/d) slope_i
-            # (dCe/d dgamma_i = -(s_i^T Ce + Ce s_i) with Ce ~ lambda^2 I, lambda^2 = tr(Ce)/d: symmetric positive
-            # definite; the exact Ce saves ~10 % of the iterations and costs more than that per iteration)
-            lam2 = 0.0
-            for a in range(d):
-                lam2 += C[a, a] + yb[a]
-            lam2 /= d
-            for a in range(n):
-                for b in range(n):
-                    Jm[a, b] = 1.0 if a == b else 0.0
-            for i in range(N):
-                if slb[i] != 0.0:
-                    w = 2.0 * lam2 * mu_p * slb[i]
-                    for a in range(n):
-                        wa = w * Sp[i, a]
-                        for b in range(a + 1):
-                            Jm[a, b] += wa * Sp[i, b]
-            for a in range(n):
-                for b in range(a + 1, n):
-                    Jm[a, b] = Jm[b, a]
-            _cholesky_solve(Jm, rb, n, L, z, delta)
-            if Db != 1.0:  # the twins' coupling through D: J = Jm - U V^T, by Sherman-Morrison
-                for a in range(n):
-                    u[a] = 0.0
-                    v[a] = 0.0
-                for i in range(N):
-                    if cpb[i] != 0.0:
-                        ui = 2.0 * lam2 * mu_p * dgb[i] / Db
-                        for a in range(n):
-                            u[a] += ui * Sp[i, a]
-                            v[a] += cpb[i] * Sp[i, a]
-                _cholesky_solve(Jm, u, n, L, z, z2)
-                vd, vz = 0.0, 0.0
-                for a in range(n):
-                    vd += v[a] * delta[a]
-                    vz += v[a] * z2[a]
-                if abs(1.0 - vz) > 1e-12:
-                    for a in range(n):
-                        delta[a] += z2[a] * vd / (1.0 - vz)
-            step = 1.0
-            for _ls in range(n_line_search):
-                for q in range(n):
-                    yt[q] = yb[q] - step * delta[q]
-                mt, rest, capt, Dt = _evaluate(yt, C, mu_p, tt, gp, Sp, sp, tau0, cp, wp, xp,
-                                               inv_m, int_exp, uni, tau0_min, mi, mj, d,
-                                               tau, dgam, slope, coup, A, X, B, Y, T, rt)
-                n_eval += 1
-                if np.isfinite(mt) and (mt <= (1.0 - 1e-4 * step) * mb or rest <= tol):
-                    mb, resb, capb, Db = mt, rest, capt, Dt
-                    yb[:], rb[:], dgb[:], slb[:], cpb[:] = yt, rt, dgam, slope, coup
-                    break
-                step *= 0.5
-            converged = resb <= tol and not capb
-        dgam_out[p, :] = dgb
-        conv_out[p] = converged
+            acc = 0.0
+            for q in range(n):
+                acc += Sp[i, q] * Ctr_m[q]
+            tt[i] = mu_p * acc
+        conv, n_eval, it = _newton(C, mu_p, tt, g_n[p], c[p], w_twin[p], dgam_max, dgam_warm[p], Sp, sp, tau0, inv_m,
+                                   int_exp, uni, tau0_min, mi, mj, d, tol, max_iter, x_pred, n_line_search, yt, yb,
+                                   delta, rb, rt, tau, dgam, slope, dgb, slb, coup, cpb, u, v, z2, A, X, B, Y, T, Jm,
+                                   L, z)
+        conv_out[p] = conv
         work_out[p, 0] = n_eval
         work_out[p, 1] = it
+        if has_twins:  # round-off must not take f past 1
+            room, fill = 1.0, 0.0
+            for i in range(N):
+                room -= e_n[p, i] * inv_twin_shear[i]
+                fill += abs(dgb[i]) * inv_twin_shear[i]
+            room = max(room - 1e-14, 0.0)  # with the sums' rounding, f stays <= 1 exactly
+            if fill > room:
+                for i in range(N):
+                    if inv_twin_shear[i] != 0.0:
+                        dgb[i] *= room / fill
+        for i in range(N):
+            e_out[p, i] = e_n[p, i] + abs(dgb[i])
+            rate_out[p, i] = dgb[i] / dt[p]
+        # Fp = exp(A) Fp_n, A = sum_i dgamma_i s_i, rescaled to det Fp = 1
+        for a in range(d):
+            for b in range(d):
+                acc = 0.0
+                for i in range(N):
+                    acc += dgb[i] * sp[i, a * d + b]
+                A[a, b] = acc
+        _expm1(A, d, X, B, Y, T)
+        _matmul(X, Fp_n[p], d, T)
+        for a in range(d):
+            for b in range(d):
+                T[a, b] += Fp_n[p, a, b]
+        scale = _det(T, d) ** (-1.0 / d)
+        for a in range(d):
+            for b in range(d):
+                Fp_out[p, a, b] = T[a, b] * scale
+        # P = [mu J^(-2/d) (Fe - tr(Fe^T Fe)/d Fe^-T) + kappa (J - 1) J Fe^-T] Fp^-T,  Fe = F1 Fp^-1   (A1)
+        _inv(Fp_out[p], d, Fpi)
+        _matmul(F1[p], Fpi, d, Fe)
+        J = _inv(Fe, d, Fei)
+        trc = 0.0
+        for a in range(d):
+            for b in range(d):
+                trc += Fe[a, b] * Fe[a, b]
+        muJ = mu * J ** (-2.0 / d)
+        for a in range(d):
+            for b in range(d):
+                T[a, b] = muJ * (Fe[a, b] - trc / d * Fei[b, a]) + kappa * (J - 1.0) * J * Fei[b, a]
+        for a in range(d):
+            for b in range(d):
+                acc = 0.0
+                for m in range(d):
+                    acc += T[a, m] * Fpi[b, m]
+                P_out[p, a, b] = acc
 
 
 @numba.njit(cache=True)

@@ -43,6 +43,9 @@ from mechanics.tensor import cauchy
 NAME = "taylor_mg"
 INPUT = "F"
 DIM = 3
+#: the paper's loading of Sections 2 and 5.2 (1000 steps on (0, 200] s), the volumetric part scaled by 0.1 (below);
+#: the workflow's copy is pipeline/registry.py (tests/test_taylor.py checks that they agree)
+LOADING = {"T": 200.0, "M": 10, "n_steps": 1000, "F_max": 0.01, "volumetric": 0.1}
 
 #: Tromans 2011 single-crystal elastic constants of Mg (MPa), as cited by DAMASK's Hooke_Mg.yaml.
 ELASTIC_CONSTANTS = {"C11": 59300.0, "C12": 25700.0, "C13": 21400.0, "C33": 61500.0, "C44": 16400.0}
@@ -89,6 +92,11 @@ def plastic_defaults(src=WANG_2014) -> dict:
 def material(case: Case) -> crystal.Params:
     """crystal.Params of the 18 Mg systems from the case config (per-family values expanded to systems)."""
     cfg = case.config
+    missing = [k for k in ("mu", "kappa", "gamma_dot0", "m", "tau0", "xi_inf", "h0", "a", "h0_twin_slip", "c3",
+                           "h0_twin_twin", "tol") if k not in cfg]
+    if missing:
+        raise ValueError(f"{case}: the case config lacks {missing} (build cases with pipeline.config.make_case, "
+                         "which fills the schema defaults)")
     _, _, fam, uni = slip.hcp_systems()
     n_slip = len(slip.HCP_FAMILIES) - 1
     for key, n in (("tau0", n_slip + 1), ("xi_inf", n_slip), ("h0", n_slip)):

@@ -154,3 +154,91 @@ def test_large_steps_converge_without_nan():
     ds = mg.solve(p.values, p.time, case)
     assert not failures(ds) and np.isfinite(ds["stress"].values).all()
     assert ds["slip"].values[:, -1].max() > 1e-3  # it flowed
+
+
+def test_loading_is_the_registry_loading():
+    from pipeline.registry import entry
+
+    assert mg.LOADING == entry("taylor_mg").loading == make_case("taylor_mg").loading
+
+
+def test_sampler_paths_bounded_twinning_and_physical_stresses():
+    """On the producer's own paths (LOADING, 1000 steps): every grain's twin volume fraction stays <= 1 at every step
+    (the stored grain maximum), and the von Mises stress stays below 450 MPa (Mg polycrystals flow at ~100-300 MPa
+    at these strains; the former linear latent hardening reached 680-880 MPa)."""
+    case = make_case("taylor_mg", seed=1, n_grains=16)
+    p = sample_paths(3, 3, case.rng("p"), identity=True, **mg.LOADING)
+    ds = mg.solve(p.values, p.time, case)
+    assert not failures(ds)
+    f_max, f_mean = ds["twin_fraction_max"].values, ds["twin_fraction_mean"].values
+    assert f_max.max() <= 1.0 and f_mean.max() <= 1.0 and f_max.max() > 0.5  # it twins, within the bound
+    # the stored family-mean twin shear gives the same grain-mean fraction (6 twins, shear 0.129)
+    np.testing.assert_allclose(6 * ds["slip"].sel(family="tension_twin").values / slip.twin_shear(), f_mean,
+                               rtol=1e-10, atol=1e-12)
+    sigma = ds["stress"].values
+    dev = sigma - np.trace(sigma, axis1=-2, axis2=-1)[..., None, None] / 3 * np.eye(3)
+    von_mises = np.sqrt(1.5 * (dev**2).sum((-1, -2)))
+    assert 100.0 < von_mises.max() <= 450.0
+
+
+def test_twin_fraction_bounded_at_any_step_size():
+    """Backward Euler in the untwinned fraction: a grain that only twins fills its volume asymptotically, never
+    beyond, even with steps far larger than the producer's."""
+    case = small_case(n_grains=1)
+    params = mg.material(case)
+    b, n, fam, uni = slip.hcp_systems()
+    c_axis_tension = np.diag([1.0 / np.sqrt(1.3), 1.0 / np.sqrt(1.3), 1.3])  # along the lattice c axis: twins
+    s = slip.schmid_tensors(b, n)
+    for n_steps in (2, 20):
+        t = np.linspace(0.0, 200.0, n_steps + 1)
+        F = np.eye(3) + (c_axis_tension - np.eye(3)) * (t / t[-1])[:, None, None]
+        out = cr.drive(F[None], t, s[None], params)
+        f = cr.twin_fraction(out["e"], params)
+        assert out["converged"].all() and f.max() <= 1.0 and f[0, -1] > 0.9
+
+
+def test_power_law_hardening_is_the_integrated_damask_rate_and_saturates():
+    """PowerLawTotalSlip's closed form against a numerical integration of DAMASK's phenopowerlaw rates with unit
+    interactions (d xi_sl = h0 (1 - xi/xi_inf)^a dGamma_sl; d xi_tw = h0_tw_sl Gamma_sl^c3 dGamma_sl + h0_tw_tw
+    dGamma_tw), and the slip resistances saturate at xi_inf - xi_0."""
+    from scipy.integrate import solve_ivp
+
+    params = mg.material(small_case())
+    law = params.hardening
+    _, _, fam, uni = slip.hcp_systems()
+    rng = np.random.default_rng(0)
+    direction = rng.uniform(size=18)  # a fixed mix of slip and twin shear
+    direction /= direction.sum()
+
+    def rate(gamma, xi):
+        d_sl, d_tw = direction[~uni].sum(), direction[uni].sum()
+        g_sl = gamma * d_sl
+        slip_rate = law.h0 * (1.0 - xi / law.xi_inf) ** law.a * d_sl
+        twin_rate = law.h0_tw_sl * g_sl**law.c3 * d_sl + law.h0_tw_tw * d_tw
+        return np.where(uni, twin_rate, slip_rate)
+
+    gammas = np.array([0.01, 0.1, 0.5, 2.0])
+    ode = solve_ivp(rate, (0.0, gammas[-1]), law.xi_0, t_eval=gammas, rtol=1e-10, atol=1e-10)
+    closed = cr.hardening(gammas[:, None] * direction, params) + law.xi_0
+    np.testing.assert_allclose(closed, ode.y.T, rtol=1e-7)
+    big = cr.hardening(np.where(uni, 0.0, 1000.0)[None], params)[0]  # algebraic approach: ~Gamma^(-1/(a-1))
+    np.testing.assert_allclose(big[~uni], (law.xi_inf - law.xi_0)[~uni], rtol=1e-3)
+    np.testing.assert_allclose(big[~uni][[0, 3, 6]], [30.0, 80.0, 90.0], rtol=1e-3)  # Wang et al. 2014
+
+
+def test_superposed_rotation_of_a_non_symmetric_path():
+    """solve on R(t) F(t), R a time-dependent rotation (R(0) = I) and F non-symmetric, gives R sigma R^T."""
+    case = small_case(loading={"n_steps": 40})
+    p = sample_paths(2, 3, case.rng("p"), F_max=0.01, T=40.0, M=10, n_steps=40, identity=True, volumetric=0.1)
+    t = p.time
+    skew = np.array([[0.0, -0.3, 0.2], [0.3, 0.0, -0.1], [-0.2, 0.1, 0.0]])
+    F = p.values + 0.01 * (t / t[-1])[None, :, None, None] * skew  # non-symmetric, F(0) = I
+    assert np.abs(F - np.swapaxes(F, -1, -2)).max() > 1e-3
+    from scipy.spatial.transform import Rotation
+
+    R = Rotation.from_rotvec(np.outer(0.02 * t, [1.0, 2.0, -0.5])).as_matrix()  # up to 0.9 rad at t = 40 s
+    a, r = mg.solve(F, t, case), mg.solve(R @ F, t, case)
+    assert not failures(a) and not failures(r)
+    sa = a["stress"].values
+    np.testing.assert_allclose(r["stress"].values, R @ sa @ np.swapaxes(R, -1, -2), rtol=1e-7,
+                               atol=1e-7 * np.abs(sa).max())
