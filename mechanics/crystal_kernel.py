@@ -13,6 +13,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+#: LLVM fast-math flags that keep NaN and inf semantics (the solver tests finiteness): reassociation and
+#: contraction let reductions vectorise
+_FAST = {"reassoc", "contract", "arcp"}
+
 from .tensor import SQRT2 as _SQ2
 
 
@@ -39,7 +43,7 @@ def _matmul(A, B, d, out):
             out[i, j] = acc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def _expm1(A, d, X, B, Y, T):
     """X = exp(A) - I for one d x d A (Horner's scheme of the Taylor series of exp(B) - I, B = A/2^k with
     |B|_1 <= 1/2, truncation below 1e-17, then k squarings X <- 2X + X X); B, Y, T are scratch."""
@@ -75,7 +79,7 @@ def _expm1(A, d, X, B, Y, T):
                 X[i, j] = 2.0 * X[i, j] + T[i, j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def _mandel_change(Ctr, X, T, mi, mj, d, out):
     """out = Mandel(exp(-A)^T Ctr exp(-A) - Ctr) = Mandel(X^T (Ctr + Ctr X) + Ctr X) for X = exp(-A) - I (T is
     scratch; no cancellation against Ctr)."""
@@ -89,7 +93,7 @@ def _mandel_change(Ctr, X, T, mi, mj, d, out):
         out[q] = Dab if a == b else (Dab + Dba) / _SQ2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def _kinetics(tau, g, tau0, c, w, dgam_max, inv_m, int_exp, uni, dgam, slope, coup):
     """dgamma_i = c_i sign(tau_i) q_i, q_i = x_i^(1/m_i) (continued linearly beyond x_cap, where c_i q_i reaches
     dgam_max), and its derivative:
@@ -129,7 +133,7 @@ def _kinetics(tau, g, tau0, c, w, dgam_max, inv_m, int_exp, uni, dgam, slope, co
     return capped, D
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, w, dgam_max, inv_m, int_exp, uni, tau0_min, mi, mj, d,
               tau, dgam, slope, coup, A, X, B, Y, T, r):
     """Residual r at y (see module docstring); fills tau, dgam, slope, coup, r; returns (merit, res, capped, D)."""
@@ -164,7 +168,7 @@ def _evaluate(y, Ctr, muJm, tau_tr, g, S, s, tau0, c, w, dgam_max, inv_m, int_ex
     return merit, res, capped, D
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def _cholesky_solve(Jm, rhs, n, L, z, out):
     """out = Jm^-1 rhs for symmetric positive definite Jm (n x n)."""
     for j in range(n):
@@ -189,7 +193,7 @@ def _cholesky_solve(Jm, rhs, n, L, z, out):
         out[i] = acc / L[i, i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def _newton(C, mu_p, tt, gp, cp, wp, dgam_max, warm_p, Sp, sp, tau0, inv_m, int_exp, uni, tau0_min, mi, mj, d, tol,
             max_iter, x_pred, n_line_search, yt, yb, delta, rb, rt, tau, dgam, slope, dgb, slb, coup, cpb, u, v, z2,
             A, X, B, Y, T, Jm, L, z):
@@ -320,7 +324,7 @@ def _inv(A, d, out):
     return det
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_FAST)
 def advance(F1, Fp_n, e_n, g_n, c, w_twin, S, s, dgam_warm, dt, mu, kappa, tau0, inv_m, int_exp, uni, tau0_min,
             inv_twin_shear, dgam_max, mi, mj, tol, max_iter, x_pred, n_line_search,
             P_out, Fp_out, e_out, rate_out, conv_out, work_out):
