@@ -242,3 +242,36 @@ def test_superposed_rotation_of_a_non_symmetric_path():
     sa = a["stress"].values
     np.testing.assert_allclose(r["stress"].values, R @ sa @ np.swapaxes(R, -1, -2), rtol=1e-7,
                                atol=1e-7 * np.abs(sa).max())
+
+
+def test_one_grain_against_an_independent_ode_integration():
+    """One Mg grain, every mechanism on (slip, twins with the (1 - f) factor, the hardening law): the backward-Euler
+    update against scipy's Radau on dFp/dt = sum_i slip_rate_i s_i Fp, de_i/dt = |slip_rate_i| with the kinetics of
+    crystal.slip_rate_law at the current state (no shared time stepping); first order: the error halves with dt."""
+    from scipy.integrate import solve_ivp
+
+    params = mg.material(small_case())
+    b, n, _, _ = slip.hcp_systems()
+    _, Q = slip.random_orientations(1, np.random.default_rng(5))
+    s = slip.schmid_tensors(b, n, Q)[0]
+    T, H = 20.0, np.array([[0.06, 0.02, 0.0], [0.01, -0.02, 0.015], [0.0, -0.01, -0.04]])
+    F_of = lambda t: np.eye(3) + (np.asarray(t) / T)[..., None, None] * H  # noqa: E731
+
+    def rhs(t, y):
+        Fp, e = y[:9].reshape(3, 3), y[9:]
+        tau = cr.resolved_shear(F_of(t) @ np.linalg.inv(Fp), s, params.mu, params.kappa)
+        rate = cr.slip_rate_law(tau, e, params)
+        return np.concatenate([(np.einsum("i,ijk->jk", rate, s) @ Fp).ravel(), np.abs(rate)])
+
+    ode = solve_ivp(rhs, (0.0, T), np.concatenate([np.eye(3).ravel(), np.zeros(18)]), method="Radau",
+                    rtol=1e-9, atol=1e-12)
+    Fp_end = ode.y[:9, -1].reshape(3, 3)
+    P_ref = cr._piola(F_of(T)[None], Fp_end[None], cr._NP(params))[0]
+    assert ode.success and ode.y[9:, -1].sum() > 0.02  # well into plasticity
+    err = []
+    for n_steps in (100, 200, 400):
+        t = np.linspace(0.0, T, n_steps + 1)
+        out = cr.drive(F_of(t)[None], t, s[None], params, tol=1e-10)
+        assert out["converged"].all()
+        err.append(np.abs(out["P"][0, -1] - P_ref).max())
+    assert err[2] < 0.6 * err[1] < 0.36 * err[0] and err[2] < 0.01 * np.abs(P_ref).max()
