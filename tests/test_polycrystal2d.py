@@ -129,6 +129,51 @@ def test_single_orientation_equals_the_single_point_update():
     assert err < 1e-6 * np.abs(point["stress"]).max(), err
 
 
+def test_warm_starts_leave_the_solution_unchanged():
+    """The material warm starts (time extrapolation, then the compiled tangent's first-order slip prediction) with
+    the tighter local tolerance change only where the local Newton starts: the same stresses as the committed
+    rates with crystal.update's default tolerance, to the solver tolerances, for less local work."""
+    from fullfield.polycrystal2d.material import CrystalPoints
+
+    case = tiny_case(n_grains=5, loading={"n_steps": 12, "T": 2.4, "F_max": 0.005})
+    F, t = paths(case, 1)
+    cfg = producer.config_of(case)
+    micro = microstructure.for_case(case)
+    out, work = [], []
+    for options, warm in [({"tol": 1e-10}, False), (None, True)]:
+        build = lambda pi, pj: CrystalPoints(micro.angle[micro.grain[pi, pj]], cfg, options, warm)  # noqa: E731
+        solver = CellSolver(micro.grid, build, scale=MU)
+        before = crystal.SOLVER_WORK[0][0]
+        out.append(solver.solve_path(F[0], t))
+        work.append(crystal.SOLVER_WORK[0][0] - before)
+        solver.destroy()
+    plain, fast = out
+    assert np.abs(plain.P_bar).max() > 100.0 and plain.snes_its.max() >= 2  # plastic, Newton iterated
+    assert plain.substeps.max() == fast.substeps.max() == 1
+    assert np.abs(fast.P_bar - plain.P_bar).max() < 1e-9 * np.abs(plain.P_bar).max()
+    assert work[1] < 0.9 * work[0]  # residual evaluations of the local Newton solves
+
+
+def test_compiled_fe_kernels_equal_the_einsum_forms():
+    """fem.py's compiled element loops against the einsum expressions of the Q1 formulas (one rank, 8 x 8)."""
+    from fullfield.polycrystal2d.fem import PeriodicQ1
+
+    fem = PeriodicQ1(8, scale=MU)
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(fem.n_elem * 4, 2, 2, 2, 2))
+    V = np.bincount(fem._inverse, weights=fem.element_matrices(A).ravel(), minlength=fem._n_entries)
+    np.testing.assert_allclose(fem.jacobian_values(A), V, rtol=0, atol=1e-14 * np.abs(V).max())
+    P = rng.normal(size=(fem.n_elem * 4, 2, 2))
+    re = np.einsum("eqiJ,qaJ->eai", P.reshape(-1, 4, 2, 2), fem.dN) * (fem.weight / (fem.scale * fem.h))
+    R = np.zeros((fem.ghost_shape[0] * fem.ghost_shape[1], 2))
+    np.add.at(R, fem.elem_nodes, re)
+    np.testing.assert_allclose(fem.residual_local(P), R.ravel(), rtol=0, atol=1e-14 * np.abs(R).max())
+    w, F_bar = rng.normal(size=(fem.ghost_shape[0] * fem.ghost_shape[1], 2)), rng.normal(size=(2, 2))
+    G = np.einsum("eai,qaJ->eqiJ", w[fem.elem_nodes], fem.dN)
+    np.testing.assert_allclose(fem.deformation(w, F_bar), (F_bar + G).reshape(-1, 2, 2), rtol=0, atol=1e-13)
+    fem.destroy()
+
+
 # ------------------------------------------------------------------------------------------ (c) refinement
 
 def _refinement_stresses(grids, factory_for, F, t):

@@ -22,6 +22,7 @@ DMLocalToGlobal(ADD_VALUES) (residual) and by MatSetValues stashing (Jacobian).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 GAUSS = np.array([-1.0, 1.0]) / np.sqrt(3.0)
@@ -39,6 +40,64 @@ def q1_gradients(h: float) -> np.ndarray:
         dN[q, :, 0] = XI * (1.0 + ETA * gy) / 4.0 * (2.0 / h)
         dN[q, :, 1] = ETA * (1.0 + XI * gx) / 4.0 * (2.0 / h)
     return dN
+
+
+# ----------------------------------------------------------------------------------------------- element kernels
+# compiled loops over the elements: no (nE, 4, 2, 2, 2, 2) temporaries, no threaded BLAS (einsum's tensordot starts
+# BLAS threads that compete with the other MPI ranks for the cores)
+
+@numba.njit(cache=True)
+def _deformation(w, nodes, dN, F_bar, out):
+    """out[e, q] = F_bar + sum_a w[nodes[e, a]] (x) dN[q, a] for every element e and Gauss point q."""
+    for e in range(nodes.shape[0]):
+        for q in range(4):
+            for i in range(2):
+                for J in range(2):
+                    acc = F_bar[i, J]
+                    for a in range(4):
+                        acc += w[nodes[e, a], i] * dN[q, a, J]
+                    out[e, q, i, J] = acc
+
+
+@numba.njit(cache=True)
+def _residual(P, nodes, dN, factor, out):
+    """out[nodes[e, a], i] += factor sum_q P[e, q, i, J] dN[q, a, J] (out zeroed by the caller)."""
+    for e in range(nodes.shape[0]):
+        for a in range(4):
+            n = nodes[e, a]
+            for i in range(2):
+                acc = 0.0
+                for q in range(4):
+                    for J in range(2):
+                        acc += P[e, q, i, J] * dN[q, a, J]
+                out[n, i] += factor * acc
+
+
+@numba.njit(cache=True)
+def _stiffness(A, dN, factor, inverse, out):
+    """K_e[(a, i), (b, k)] = factor sum_q dN[q, a, J] A[e, q, i, J, k, L] dN[q, b, L], summed into the CSR values
+    out[inverse[64 e + 8 (2a + i) + 2b + k]] (out zeroed by the caller)."""
+    G = np.empty((2, 2, 4))  # G[i, k, b] = sum_L A[i, J, k, L] dN[b, L] for the current J
+    Ke = np.empty((8, 8))
+    for e in range(A.shape[0]):
+        base = 64 * e
+        Ke[:] = 0.0
+        for q in range(4):
+            Aq = A[e, q]
+            for J in range(2):
+                for i in range(2):
+                    for k in range(2):
+                        for b in range(4):
+                            G[i, k, b] = Aq[i, J, k, 0] * dN[q, b, 0] + Aq[i, J, k, 1] * dN[q, b, 1]
+                for a in range(4):
+                    w = dN[q, a, J]
+                    for i in range(2):
+                        for b in range(4):
+                            for k in range(2):
+                                Ke[2 * a + i, 2 * b + k] += w * G[i, k, b]
+        for r in range(8):
+            for c in range(8):
+                out[inverse[base + 8 * r + c]] += factor * Ke[r, c]
 
 
 class PeriodicQ1:
@@ -70,7 +129,7 @@ class PeriodicQ1:
         lj = self.elem_j[:, None] + NODE_DJ[None, :] - gys
         if li.min() < 0 or lj.min() < 0 or li.max() >= gxm or lj.max() >= gym:
             raise RuntimeError("DMDA ghost region does not hold the element nodes (stencil width 1 expected)")
-        self.elem_nodes = lj * gxm + li  # (nE, 4) local ghosted node index
+        self.elem_nodes = np.ascontiguousarray(lj * gxm + li, dtype=np.int64)  # (nE, 4) local ghosted node index
         self.dN = q1_gradients(self.h)  # (q, a, J)
         self.weight = self.h * self.h / 4.0  # each Gauss point's area
         lg = np.asarray(self.da.getLGMap().getIndices(), dtype=np.int64)  # local ghosted dof -> global dof
@@ -81,7 +140,8 @@ class PeriodicQ1:
         n_global = 2 * N * N
         rows = np.repeat(gdofs[:, :, None], 8, axis=2).ravel()
         cols = np.repeat(gdofs[:, None, :], 8, axis=1).ravel()
-        keys, self._inverse = np.unique(rows * n_global + cols, return_inverse=True)
+        keys, inverse = np.unique(rows * n_global + cols, return_inverse=True)
+        self._inverse = np.ascontiguousarray(inverse, dtype=np.int64)
         urow, ucol = keys // n_global, keys % n_global
         self._rowmap, counts = np.unique(urow, return_counts=True)
         self._I = np.concatenate([[0], np.cumsum(counts)]).astype(PETSc.IntType)
@@ -104,22 +164,29 @@ class PeriodicQ1:
 
     def deformation(self, w_loc: np.ndarray, F_bar: np.ndarray) -> np.ndarray:
         """F at this rank's Gauss points, (nE * 4, 2, 2), element-major."""
-        we = w_loc[self.elem_nodes]  # (nE, a, i)
-        G = np.einsum("eai,qaJ->eqiJ", we, self.dN)
-        return (np.asarray(F_bar, float)[None, None] + G).reshape(-1, 2, 2)
+        out = np.empty((self.n_elem, 4, 2, 2))
+        _deformation(np.ascontiguousarray(w_loc, float), self.elem_nodes, self.dN, np.array(F_bar, float), out)
+        return out.reshape(-1, 2, 2)
 
     def residual_local(self, P: np.ndarray) -> np.ndarray:
         """Element nodal forces scattered into a ghosted local array (n_ghosted * 2,), scaled."""
-        Pe = P.reshape(self.n_elem, 4, 2, 2)
-        re = np.einsum("eqiJ,qaJ->eai", Pe, self.dN) * (self.weight / (self.scale * self.h))
         out = np.zeros((self.ghost_shape[0] * self.ghost_shape[1], 2))
-        np.add.at(out, self.elem_nodes, re)
+        _residual(np.ascontiguousarray(P, float).reshape(self.n_elem, 4, 2, 2), self.elem_nodes, self.dN,
+                  self.weight / (self.scale * self.h), out)
         return out.ravel()
 
     def element_matrices(self, A: np.ndarray) -> np.ndarray:
+        """Element stiffness matrices (nE, 8, 8), scaled (reference for the compiled assembly)."""
         Ae = A.reshape(self.n_elem, 4, 2, 2, 2, 2)
         Ke = np.einsum("qaJ,eqiJkL,qbL->eaibk", self.dN, Ae, self.dN, optimize=True)
         return Ke.reshape(self.n_elem, 8, 8) * (self.weight / (self.scale * self.h))
+
+    def jacobian_values(self, A: np.ndarray) -> np.ndarray:
+        """The CSR values of this rank's element matrices summed per (row, col) (``_I``, ``_J``), scaled."""
+        V = np.zeros(self._n_entries)
+        _stiffness(np.ascontiguousarray(A, float).reshape(self.n_elem, 4, 2, 2, 2, 2), self.dN,
+                   self.weight / (self.scale * self.h), self._inverse, V)
+        return V
 
     # ----------------------------------------------------------------- PETSc assembly
     def assemble_residual(self, P: np.ndarray, X, Fvec) -> None:
@@ -135,7 +202,7 @@ class PeriodicQ1:
 
     def assemble_jacobian(self, A: np.ndarray, mat) -> None:
         PETSc = self.PETSc
-        V = np.bincount(self._inverse, weights=self.element_matrices(A).ravel(), minlength=self._n_entries)
+        V = self.jacobian_values(A)
         mat.zeroEntries()
         mat.setValuesIJV(self._I, self._J, V.astype(PETSc.ScalarType), addv=PETSc.InsertMode.ADD_VALUES,
                          rowmap=self._rowmap)
