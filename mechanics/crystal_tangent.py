@@ -39,47 +39,13 @@ import numba
 import numpy as np
 
 from . import crystal
-from .crystal_kernel import _expm1
+from .crystal_kernel import _expm1, _inv
+from .crystal_kernel import _matmul as _mm
 
 __all__ = ["tangent"]
 
 
 # ----------------------------------------------------------------------------------------------- small dense algebra
-
-@numba.njit(cache=True, inline="always")
-def _inv(M, d, out):
-    """out = M^-1 (closed form, d = 2 or 3); returns det M."""
-    if d == 2:
-        det = M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
-        out[0, 0], out[1, 1] = M[1, 1] / det, M[0, 0] / det
-        out[0, 1], out[1, 0] = -M[0, 1] / det, -M[1, 0] / det
-        return det
-    c00 = M[1, 1] * M[2, 2] - M[1, 2] * M[2, 1]
-    c01 = M[1, 2] * M[2, 0] - M[1, 0] * M[2, 2]
-    c02 = M[1, 0] * M[2, 1] - M[1, 1] * M[2, 0]
-    det = M[0, 0] * c00 + M[0, 1] * c01 + M[0, 2] * c02
-    out[0, 0] = c00 / det
-    out[1, 0] = c01 / det
-    out[2, 0] = c02 / det
-    out[0, 1] = (M[0, 2] * M[2, 1] - M[0, 1] * M[2, 2]) / det
-    out[1, 1] = (M[0, 0] * M[2, 2] - M[0, 2] * M[2, 0]) / det
-    out[2, 1] = (M[0, 1] * M[2, 0] - M[0, 0] * M[2, 1]) / det
-    out[0, 2] = (M[0, 1] * M[1, 2] - M[0, 2] * M[1, 1]) / det
-    out[1, 2] = (M[0, 2] * M[1, 0] - M[0, 0] * M[1, 2]) / det
-    out[2, 2] = (M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]) / det
-    return det
-
-
-@numba.njit(cache=True, inline="always")
-def _mm(A, B, d, out):
-    """out = A B (d x d)."""
-    for i in range(d):
-        for j in range(d):
-            acc = 0.0
-            for m in range(d):
-                acc += A[i, m] * B[m, j]
-            out[i, j] = acc
-
 
 @numba.njit(cache=True, inline="always")
 def _elastic(Fe, d, mu, kappa, Gi, Pe, Ae):
