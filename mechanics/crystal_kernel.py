@@ -1,9 +1,10 @@
-"""Compiled (numba) Newton solve of the stress-based backward Euler step of mechanics.crystal, one point at a time.
+"""Compiled (numba) stress-based backward Euler step of mechanics.crystal, one point at a time (``advance``): the
+trial state, the Newton solve (``_newton``), the update of Fp, e and the first Piola stress.
 
 The algorithm is the one documented in mechanics.crystal (module docstring, ``update``): unknown y = Mandel(Ce - Ctr),
 explicit kinetics in the resolved shears, residual r = y - Mandel(exp(-A)^T Ctr exp(-A) - Ctr), the approximate
-Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' S_i (x) S_i (Cholesky), a backtracking line search on |r|^2, the
-better of two initial guesses. Compiled per point so that every point iterates only as long as it needs and no
+Jacobian I + 2 lambda^2 mu J^(-2/d) sum_i dgamma_i' S_i (x) S_i (Cholesky; the twins' rank-one coupling by
+Sherman-Morrison), a backtracking line search on |r|^2, the better of two initial guesses. Compiled per point so that every point iterates only as long as it needs and no
 (P, N, ...) temporaries are made: the numpy formulation of the same scheme spent ~25 us per grain-step on array
 dispatch and memory traffic (benchmarks/bench_taylor.py). Compiled functions are cached on disk (``cache=True``,
 numba's ``__pycache__`` beside this file).
@@ -428,17 +429,6 @@ def advance(F1, Fp_n, e_n, g_n, c, w_twin, S, s, dgam_warm, dt, mu, kappa, tau0,
                 for m in range(d):
                     acc += T[a, m] * Fpi[b, m]
                 P_out[p, a, b] = acc
-
-
-@numba.njit(cache=True)
-def expm1_batch(A):
-    """exp(A) - I for every d x d matrix of A (P, d, d) (``_expm1`` per matrix)."""
-    P, d = A.shape[0], A.shape[1]
-    X = np.empty_like(A)
-    B, Y, T = np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
-    for p in range(P):
-        _expm1(A[p], d, X[p], B, Y, T)
-    return X
 
 
 def integer_exponents(inv_m: np.ndarray) -> np.ndarray:
