@@ -303,6 +303,17 @@ def _newton(C, mu_p, tt, gp, cp, wp, dgam_max, warm_p, Sp, sp, tau0, inv_m, int_
 
 
 @numba.njit(cache=True, inline="always")
+def _gram(A, d, out):
+    """out = A^T A (d x d)."""
+    for a in range(d):
+        for b in range(d):
+            acc = 0.0
+            for m in range(d):
+                acc += A[m, a] * A[m, b]
+            out[a, b] = acc
+
+
+@numba.njit(cache=True, inline="always")
 def _det(A, d):
     if d == 2:
         return A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
@@ -361,12 +372,7 @@ def advance(F1, Fp_n, e_n, g_n, c, w_twin, S, s, dgam_warm, dt, mu, kappa, tau0,
         _inv(Fp_n[p], d, Fpi)
         _matmul(F1[p], Fpi, d, Tr)
         mu_p = mu * _det(Tr, d) ** (-2.0 / d)
-        for a in range(d):
-            for b in range(d):
-                acc = 0.0
-                for m in range(d):
-                    acc += Tr[m, a] * Tr[m, b]
-                C[a, b] = acc
+        _gram(Tr, d, C)
         for q in range(n):
             a, b = mi[q], mj[q]
             Ctr_m[q] = C[a, b] if a == b else _SQ2 * C[a, b]

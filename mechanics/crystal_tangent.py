@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from . import crystal
-from .crystal_kernel import _expm1, _inv
+from .crystal_kernel import _det, _expm1, _gram, _inv
 from .crystal_kernel import _matmul as _mm
 
 __all__ = ["tangent"]
@@ -214,16 +214,9 @@ def tangent_kernel(F, Fp_n, dgam, g_n, c, w, s, mu, kappa, tau0, m, uni, out, dg
                 E[a, a] += 1.0
         _mm(Fi, E, d, Q)
         _mm(T, E, d, Fe)
-        J = T[0, 0] * T[1, 1] - T[0, 1] * T[1, 0] if d == 2 else (
-            T[0, 0] * (T[1, 1] * T[2, 2] - T[1, 2] * T[2, 1]) - T[0, 1] * (T[1, 0] * T[2, 2] - T[1, 2] * T[2, 0])
-            + T[0, 2] * (T[1, 0] * T[2, 1] - T[1, 1] * T[2, 0]))
+        J = _det(T, d)
         muJ = mu / J if d == 2 else mu * J ** (-2.0 / d)
-        for a in range(d):
-            for b in range(d):
-                acc = 0.0
-                for k in range(d):
-                    acc += Fe[k, a] * Fe[k, b]
-                Ce[a, b] = acc
+        _gram(Fe, d, Ce)
         # kinetics at the solution: q_i = |x_i|^(1/m_i) = ratio_i D_i (ratio = |dgamma|/c, D_i = D on twins, 1 else,
         # D = 1/(1 - sum w ratio)); d dgamma/dx = diag(gd) - u v^T with gd_i = c_i/(m_i D_i) |x_i|^(1/m_i - 1),
         # u_i = dgamma_i/D, v_i = w_i/m_i |x_i|^(1/m_i - 1) on twins (0 else)
