@@ -27,14 +27,17 @@ on the training split (buffers, saved with the weights): f and g see O(1) number
 """
 
 import math
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
 
+from .recurrence import xi_path
 from .settings import TARGETS  # what f returns: learning.data.target_components
 
 VARIANTS = ("evp", "ve")
+#: points per block of RNO.step: 4096 x 200 float32 activations (3.3 MB) stay in the cache
+BLOCK = 4096
 
 
 def init_lecun(module: nn.Module, generator: torch.Generator) -> None:
@@ -72,6 +75,7 @@ class RNO(nn.Module):
     n_comp: int
     n_out: int
     max_dt: float
+    block: int
 
     def __init__(self, n_comp: int, k: int, variant: str = "evp", hidden: Sequence[int] = (100, 100, 100, 100),
                  hidden_g: Optional[Sequence[int]] = None, max_dt: float = 0.0, target: str = "stress"):
@@ -84,6 +88,7 @@ class RNO(nn.Module):
             raise ValueError(f"need k >= 0, n_comp >= 1, max_dt >= 0, got k={k}, n_comp={n_comp}, max_dt={max_dt}")
         self.variant, self.target, self.k, self.n_comp, self.max_dt = variant, target, int(k), int(n_comp), \
             float(max_dt)
+        self.block = BLOCK
         self.n_out = 1 if target == "pressure" else self.n_comp
         self.hidden = [int(h) for h in hidden]
         self.hidden_g = [int(h) for h in (hidden if hidden_g is None else hidden_g)]
@@ -117,16 +122,21 @@ class RNO(nn.Module):
             out = self.f(torch.cat([z, xi], dim=-1))
         return out * self.stress_std + self.stress_mean
 
-    def _update(self, z_prev: Tensor, z: Tensor, xi_prev: Tensor, dt: Tensor) -> Tensor:
+    def _substeps(self, dt: Tensor) -> int:
+        """m = ceil(max(dt) / max_dt) Euler sub-steps of xi over a step dt (s; scalar or (B,)); 1 when max_dt = 0."""
+        if self.max_dt > 0:
+            return max(1, int(math.ceil(float(dt.max().item()) / self.max_dt - 1e-9)))
+        return 1
+
+    def _update(self, z_prev: Tensor, z: Tensor, xi_prev: Tensor, dt: Tensor, m: int = 0) -> Tensor:
         """xi^n = xi^(n-1) + dt g(z^n, xi^(n-1)) / t_scale (eq. 3_2); dt (s) scalar or (B,).
 
-        With max_dt > 0: m = ceil(max(dt) / max_dt) such steps of dt / m, z linear from z_prev to z.
+        With m > 1 sub-steps (m = 0: _substeps(dt)): m such steps of dt / m, z linear from z_prev to z.
         """
         if self.k == 0:
             return xi_prev
-        m = 1
-        if self.max_dt > 0:
-            m = max(1, int(math.ceil(float(dt.max().item()) / self.max_dt - 1e-9)))
+        if m == 0:
+            m = self._substeps(dt)
         if dt.dim() == 1:
             dt = dt.unsqueeze(-1)
         h = dt / (m * self.t_scale)
@@ -142,11 +152,30 @@ class RNO(nn.Module):
 
         x: x^n (B, n_comp); xi_prev: xi^(n-1) (B, k); dt: t_n - t_(n-1) in s, scalar or (B,);
         x_prev: x^(n-1), used by "ve" for the rate (x^n - x^(n-1)) / dt and by sub-steps (max_dt > 0) to interpolate
-        x; None means at rest: rate 0, x held at x^n.
+        x; None means at rest: rate 0, x held at x^n. Evaluated in blocks of ``block`` points (activations that stay
+        in the cache: benchmarks/bench_rno.py), the sub-steps m set by the whole batch.
         """
+        m = self._substeps(dt)
+        n = x.shape[0]
+        if n <= self.block:
+            return self._step(x, xi_prev, dt, x_prev, m)
+        stresses: List[Tensor] = []
+        xis: List[Tensor] = []
+        for i in range(0, n, self.block):
+            j = min(i + self.block, n)
+            x_prev_i: Optional[Tensor] = None
+            if x_prev is not None:
+                x_prev_i = x_prev[i:j]
+            stress, xi = self._step(x[i:j], xi_prev[i:j], dt[i:j] if dt.dim() == 1 else dt, x_prev_i, m)
+            stresses.append(stress)
+            xis.append(xi)
+        return torch.cat(stresses), torch.cat(xis)
+
+    def _step(self, x: Tensor, xi_prev: Tensor, dt: Tensor, x_prev: Optional[Tensor], m: int) -> tuple[Tensor, Tensor]:
+        """step() on one block with m sub-steps."""
         z = (x - self.x_mean) / self.x_std
         z_prev = z if x_prev is None else (x_prev - self.x_mean) / self.x_std
-        xi = self._update(z_prev, z, xi_prev, dt)
+        xi = self._update(z_prev, z, xi_prev, dt, m)
         r = torch.zeros_like(z)
         if self.variant == "ve" and x_prev is not None:
             rate = (x - x_prev) / (dt.unsqueeze(-1) if dt.dim() == 1 else dt)
@@ -157,7 +186,9 @@ class RNO(nn.Module):
     def rollout(self, x: Tensor, time: Tensor) -> tuple[Tensor, Tensor]:
         """Run eq. (3) along trajectories x (B, N+1, n_comp) on ``time`` (N+1,) or (B, N+1) in s, time[0] = 0.
 
-        Returns the target (B, N+1, n_out) in MPa and xi (B, N+1, k). One call of f and of g per time step.
+        Returns the target (B, N+1, n_out) in MPa and xi (B, N+1, k). The xi recurrence runs alone
+        (learning.recurrence.xi_path, its backward pass written out), then f is applied to all steps in one call;
+        the TorchScript export runs the recurrence step by step (_update), the same eq. (3).
         """
         z = (x - self.x_mean) / self.x_std
         dt = time[..., 1:] - time[..., :-1]
@@ -165,14 +196,37 @@ class RNO(nn.Module):
         if self.variant == "ve":
             rate = (x[:, 1:] - x[:, :-1]) / dt.unsqueeze(-1)
             r = torch.cat([torch.zeros_like(z[:, :1]), (rate - self.rate_mean) / self.rate_std], dim=1)
-        xi = self.initial_state(x[:, 0])
-        stresses = [self._stress(z[:, 0], r[:, 0], xi)]
-        xis = [xi]
-        for n in range(1, x.shape[1]):
-            xi = self._update(z[:, n - 1], z[:, n], xi, dt[..., n - 1])
-            stresses.append(self._stress(z[:, n], r[:, n], xi))
-            xis.append(xi)
-        return torch.stack(stresses, dim=1), torch.stack(xis, dim=1)
+        if torch.jit.is_scripting():
+            xi = self.initial_state(x[:, 0])
+            xis = [xi]
+            for n in range(1, x.shape[1]):
+                xi = self._update(z[:, n - 1], z[:, n], xi, dt[..., n - 1])
+                xis.append(xi)
+            xi = torch.stack(xis, dim=1)
+        else:
+            xi = self._xi_path(z, dt)
+        return self._stress(z, r, xi), xi
+
+    @torch.jit.unused
+    def _xi_path(self, z: Tensor, dt: Tensor) -> Tensor:
+        """xi (B, N+1, k) along normalised inputs z (B, N+1, n_comp) with steps dt (N,) or (B, N) in s: eq. (3),
+        with the sub-steps of max_dt as updates on the refined grid (z linear in time within a step)."""
+        B, N = z.shape[0], z.shape[1] - 1
+        if self.k == 0:
+            return z.new_zeros(B, N + 1, 0)
+        dt = dt.expand(B, N) if dt.dim() == 1 else dt
+        if self.max_dt > 0:
+            m = torch.ceil(dt.max(dim=0).values / self.max_dt - 1e-9).clamp(min=1).long()  # sub-steps per step
+        else:
+            m = torch.ones(N, dtype=torch.long, device=z.device)
+        if bool((m == 1).all()):
+            return xi_path(self.g, z[:, 1:], dt / self.t_scale)
+        step = torch.repeat_interleave(torch.arange(N, device=z.device), m)  # the step of each update
+        first = torch.cumsum(m, 0) - m
+        j = torch.arange(step.numel(), device=z.device) - first[step] + 1  # 1..m within the step
+        u = torch.lerp(z[:, step], z[:, step + 1], (j.to(z.dtype) / m[step]).unsqueeze(-1))  # exact at j = m
+        xi = xi_path(self.g, u, dt[:, step] / (m[step] * self.t_scale))
+        return xi[:, torch.cat([first.new_zeros(1), torch.cumsum(m, 0)])]
 
     def forward(self, x: Tensor, time: Tensor) -> Tensor:
         """Target trajectories (B, N+1, n_out) in MPa for inputs x (B, N+1, n_comp) on ``time`` (s)."""
