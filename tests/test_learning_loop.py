@@ -78,7 +78,7 @@ def test_the_loop_resumes_a_point_wise_network_bit_identically(tmp_path):
 def test_settings_give_the_loop_what_it_reads():
     for s in (train_settings(), net_settings(None, "settings")):
         for name in ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "clip_grad_norm", "seed",
-                     "checkpoint_every", "eval_every"):
+                     "checkpoint_every", "eval_every", "patience"):
             assert hasattr(s, name), (type(s).__name__, name)
     assert net_settings(None, "settings", lr_min=0.0).lr_schedule == {"kind": "cosine", "lr_min": 0.0}
     assert set(net_settings(None, "settings").to_dict()) == {"hidden", "epochs", "batch_size", "lr", "lr_min", "seed"}

@@ -90,11 +90,19 @@ def test_same_seed_same_model_other_seed_other_model(ds1):
     assert not torch.equal(a.f[0].weight, c.f[0].weight)
 
 
-def test_resume_from_checkpoint_is_bit_identical(ds1, tmp_path, caplog):
+@pytest.mark.parametrize("extra", [{}, {"validation_fraction": 0.25, "patience": 2, "lr": 0.03,
+                                       "lr_schedule": {"kind": "step", "step_size": 2, "gamma": 1.0}}],
+                         ids=["plain", "validation-patience"])
+def test_resume_from_checkpoint_is_bit_identical(ds1, tmp_path, caplog, extra):
+    """Also with a validation part and early stopping (the checkpoint holds the best weights, error and epoch):
+    lr = 0.03 is too large, the validation error rises after epoch 2 and the run stops at epoch 4, after the
+    interruption."""
     train, test = trajectories(ds1, "train", STEPS), trajectories(ds1, "test", STEPS)
-    settings = tiny(epochs=6, checkpoint_every=2, eval_every=2, lr_schedule={"kind": "step", "step_size": 2,
-                                                                              "gamma": 0.5})
+    settings = tiny(**{"epochs": 6, "checkpoint_every": 2, "eval_every": 2,
+                       "lr_schedule": {"kind": "step", "step_size": 2, "gamma": 0.5}, **extra})
     straight, h_straight = fit(train, settings, test=test, checkpoint=tmp_path / "a.pt", device="cpu")
+    if extra:
+        assert [row["epoch"] - row["best_epoch"] for row in h_straight[1:]] == [0, 1, 2]  # stopped at epoch 4
 
     with pytest.raises(Crash):
         fit(train, settings, test=test, checkpoint=tmp_path / "b.pt", device="cpu", on_epoch_end=crash_at(3))
