@@ -35,16 +35,21 @@ def colors(n: int) -> list:
     return [matplotlib.colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))]
 
 
-def save_figure(fig, stem: str | os.PathLike) -> list[Path]:
-    """Write ``stem``.png and ``stem``.pdf (stem without suffix) atomically; close the figure."""
+def save_figure(fig, stem: str | os.PathLike, note: str = "") -> list[Path]:
+    """Write ``stem``.png and ``stem``.pdf (stem without suffix) atomically; close the figure. ``note``: a line
+    printed above the panels (the canvas grows to hold it)."""
     stem = Path(stem)
+    extra = {}
+    if note:
+        fig.text(0.5, 1.0, note, ha="center", va="bottom", fontsize=7, style="italic")
+        extra = {"bbox_inches": "tight", "pad_inches": 0.05}
     stem.parent.mkdir(parents=True, exist_ok=True)
     out = []
     with plt.rc_context(STYLE):
         for suffix, meta in ((".png", _PNG_META), (".pdf", _PDF_META)):
             path = stem.with_suffix(suffix)
             tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-            fig.savefig(tmp, format=suffix[1:], metadata=meta)
+            fig.savefig(tmp, format=suffix[1:], metadata=meta, **extra)
             os.replace(tmp, path)
             out.append(path)
     plt.close(fig)

@@ -87,7 +87,7 @@ def fig01(*, stem: str | os.PathLike, spec: Mapping[str, Any], law: Any, errors:
         ax.set(xlabel=r"$\eta = \bar\varepsilon - \hat\xi$ (-)", ylabel=ylabel)
         ax.legend(fontsize=8, loc="best", title=f"rel. L2 difference {err:.3f}", title_fontsize=7)
         panel_label(ax, letter)
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))
 
 
 def fig10(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFrame) -> list[Path]:
@@ -110,4 +110,4 @@ def fig10(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
     ax.set(xlabel="test resolution (time steps)", ylabel="mean test error (eq. 16)",
            title=f"{producer} {case}, k = {k}")
     ax.legend(fontsize=8, loc="best")
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))

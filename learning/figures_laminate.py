@@ -131,7 +131,7 @@ def fig03(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
         panel_label(ax, letter, f"{case}: direct vs transfer")
     for ax in panels[len(cases):]:
         ax.set_axis_off()
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))
 
 
 def fig04(*, stem: str | os.PathLike, spec: Mapping[str, Any], ae_errors: pd.DataFrame, dataset: xr.Dataset,
@@ -163,7 +163,7 @@ def fig04(*, stem: str | os.PathLike, spec: Mapping[str, Any], ae_errors: pd.Dat
                    ylabel=r"average stress $\bar\sigma_{11}$ (MPa)", labels=("computed",),
                    model_label="eq. (26) map", model_lw=0.9)
     panel_label(axes[1, 2], "f", f"{n} test paths")
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))
 
 
 def fig05(*, stem: str | os.PathLike, spec: Mapping[str, Any], dataset: xr.Dataset, model: RNO,
@@ -178,7 +178,7 @@ def fig05(*, stem: str | os.PathLike, spec: Mapping[str, Any], dataset: xr.Datas
     panel_label(ax_a, "a", f"{dataset.attrs['case']}, k = {model.k}, a test path")
     _parity(ax_b, test.micro[:n_paths], rec[:n_paths], test.labels, r"recovered from RNO $\xi$")
     panel_label(ax_b, "b", f"eq. (25) over the test split {reconstruction_error(test.micro, rec):.3f}")
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))
 
 
 def fig06(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFrame, ae_errors: pd.DataFrame,
@@ -204,4 +204,4 @@ def fig06(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
     panel_label(axes[1, 0], "d", "autoencoders")
     panel_label(axes[1, 1], "e", f"{case}, {n} test paths")
     panel_label(axes[1, 2], "f", f"{case}, {n} test paths")
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))

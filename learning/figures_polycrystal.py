@@ -105,7 +105,7 @@ def fig07(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
 
     _error_vs_k(ax_f, dev, spec["hardening_cases"], "deviatoric")
     panel_label(ax_f, "f", "strain hardening")
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))
 
 
 def fig08(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFrame, ds_paths: xr.Dataset,
@@ -145,4 +145,4 @@ def fig08(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
     panel_label(ax_c, "c", f"{case}, a test path")
     err = _truth_vs_rno(ax_d, test, model_paths, r"\bar\sigma", r"Cauchy stress $\bar\sigma_{ij}$ (MPa)")
     panel_label(ax_d, "d", f"k = {model_paths.k}, error {100 * err:.2f} %")
-    return save_figure(fig, stem)
+    return save_figure(fig, stem, spec.get("note", ""))

@@ -111,7 +111,8 @@ def _sha(paths):
 
 def test_figures_3_to_6_are_written_and_deterministic(tmp_path):
     ds = micro_dataset(n=14, n_time=21)
-    tiny = train_settings(k=2, hidden=[8], epochs=1, batch_size=4, train_steps=20, eval_every=0, checkpoint_every=0)
+    tiny = train_settings(k=2, hidden=[8], epochs=1, batch_size=4, train_steps=20, eval_every=0, checkpoint_every=0,
+                          validation_fraction=0.0)
     rno, _ = fit(micro_data(ds, "train").traj, tiny, device="cpu")
     rows = [{"producer": "laminate", "case": c, "variant": "evp", "target": "stress", "k": k, "train_size": 0,
              "init_from": i, "train_steps": 20,

@@ -38,7 +38,7 @@ def composite_dataset(n_phases, n_train=24, n_test=8, n_steps=100, seed=0):
 
 def tiny(**kw):
     base = dict(k=1, hidden=[32, 32], epochs=40, batch_size=8, lr=3e-3, lr_schedule={"kind": "cosine"},
-                train_steps=STEPS, eval_every=0, checkpoint_every=0)
+                train_steps=STEPS, eval_every=0, checkpoint_every=0, validation_fraction=0.0)
     return train_settings(**{**base, **kw})
 
 

@@ -41,7 +41,7 @@ def poly():
 
 def tiny(**kw):
     return train_settings(**{**dict(k=1, hidden=[16, 16], epochs=30, batch_size=2, train_steps=STEPS, eval_every=0,
-                                   checkpoint_every=0), **kw})
+                                   checkpoint_every=0, validation_fraction=0.0), **kw})
 
 
 def test_targets_are_the_producers_pressure_and_deviator(poly):

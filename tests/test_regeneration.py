@@ -128,7 +128,8 @@ def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only
     p = Project(tmp_path)
     p.config["learning"] = {
         "train_steps": 50, "test_steps": [25, 50],
-        "defaults": {"hidden": [8], "epochs": 2, "batch_size": 3, "checkpoint_every": 0, "eval_every": 0},
+        "defaults": {"hidden": [8], "epochs": 2, "batch_size": 3, "checkpoint_every": 0, "eval_every": 0,
+                     "validation_fraction": 0.0},
         "studies": {"s": {"producer": "composite1d", "cases": ["N1", "N2"], "variants": ["evp", "ve"], "k": [1]}},
         "figures": {"fig10a": {"producer": "composite1d", "case": "N2", "k": 1}},
     }

@@ -138,3 +138,21 @@ def test_rollout_on_cuda_matches_the_cpu():
     torch.testing.assert_close(out.cpu(), ref.detach(), rtol=1e-10, atol=1e-10)
     for p, r in zip(gpu.parameters(), ref_grads):
         torch.testing.assert_close(p.grad.cpu(), r, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fit_on_cuda_trains_and_returns_a_cpu_model():
+    import numpy as np
+
+    from learning.data import Trajectories
+    from learning.train import fit
+    from pipeline.studies import train_settings
+
+    x, time = _paths(B=6, N=20, n_comp=1)
+    data = Trajectories(x=x.numpy(), stress=(3 * x).numpy(), time=time.numpy(), sample=np.arange(6),
+                        input_name="strain", d=1)
+    settings = train_settings(k=1, hidden=[8], epochs=3, batch_size=3, eval_every=1, checkpoint_every=0,
+                              validation_fraction=0.34)
+    model, history = fit(data, settings, device="cuda")
+    assert next(model.parameters()).device.type == "cpu"
+    assert history[-1]["validation_error"] is not None and np.isfinite(history[-1]["train_error"])
