@@ -43,12 +43,15 @@ def main() -> None:
         raise SystemExit(f"no results under {RESULTS}: run benchmarks/recipe_rno.py first")
     plt.rcParams.update({"svg.hashsalt": "rno-factory", "font.size": 9})
     fig, axes = plt.subplots(1, len(cases), figsize=(5.2 * len(cases), 4.0), squeeze=False)
+    names = sorted({r["run"] for case in cases for r in load(case)})  # one colour and style per run name
+    style = {n: (plt.cm.tab10(i % 10), "-" if i < 10 else "--") for i, n in enumerate(names)}
     for ax, case in zip(axes[0], cases):
         runs = sorted(load(case), key=lambda r: r["run"])
-        for i, r in enumerate(runs):
+        for r in runs:
             cpu = [p["cpu_s"] for p in r["curve"]]
             err = [100 * p["validation_error"] for p in r["curve"]]
-            ax.plot(cpu, err, lw=1.2, color=plt.cm.tab20(i % 20), label=r["run"])
+            color, ls = style[r["run"]]
+            ax.plot(cpu, err, lw=1.1, color=color, ls=ls, label=r["run"])
         ax.set_yscale("log")
         ax.set_xlabel("process CPU time (s)")
         ax.set_ylabel("validation error, eq. (16) (%)")

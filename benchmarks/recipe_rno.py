@@ -55,6 +55,8 @@ RUNS = {
                            "curriculum": {"start_steps": 20, "ramp_epochs": 40}},
         "b10-w50": {"batch_size": 10, "lr": 3e-3, "epochs": 200, "hidden": [50, 50, 50, 50]},
         "b10-f64": {"batch_size": 10, "lr": 3e-3, "epochs": 100, "dtype": "float64"},
+        "b10-seed1": {"batch_size": 10, "lr": 3e-3, "epochs": 100, "seed": 1},  # the spread between seeds
+        "b10-seed2": {"batch_size": 10, "lr": 3e-3, "epochs": 100, "seed": 2},
     },
     "taylor_mg": {
         "b10": {"batch_size": 10, "lr": 3e-3, "epochs": 150},

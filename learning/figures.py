@@ -68,6 +68,8 @@ def fig01(*, stem: str | os.PathLike, spec: Mapping[str, Any], law: Any, errors:
     ax_d.plot(study.time, study.eps_p[0], color=TRUTH, lw=1.6, label=r"true $\langle\varepsilon_p\rangle$")
     ax_d.plot(study.time, study.slope * study.xi[0] + study.intercept, color=THEORY, lw=1.0, ls="--",
               label=rf"learned $a\xi + b$ ($R^2$ = {study.r2:.4f})")
+    ax_d.plot(study.time, study.xi_monotone[0], color=THEORY, lw=1.0, ls=":",
+              label=rf"learned $\varphi(\xi)$, monotone ($R^2$ = {study.r2_monotone:.4f})")
     ax_d.set(xlabel="time t (s)", ylabel="internal variable (-)")
     ax_d.legend(fontsize=8, loc="best")
     panel_label(ax_d, "d")

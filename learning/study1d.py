@@ -5,7 +5,8 @@ The effective behaviour of the 1D composite has one internal variable xi = <eps_
 (f~ and g~: the ``law`` argument, any object with effective_modulus(E) and g_tilde(eta, material), e.g. the
 module fullfield.composite1d, which the workflow passes: learning does not import the producers). The learned xi
 is defined up to a change of variables (eq. 5); here the best affine map <eps_p> ~ a xi + b (least squares over
-all test samples and times) is fitted and its R^2 reported. With xi_hat = a xi + b the learned f~ is the RNO's
+all test samples and times) is fitted and its R^2 reported, and so is the R^2 of the best monotone map <eps_p> ~
+phi(xi) (isotonic regression): eq. (5) allows any invertible phi, the affine R^2 also measures how linear it is. With xi_hat = a xi + b the learned f~ is the RNO's
 stress and the learned g~ is a g / t_scale, both at the points (eps_bar^n, xi^n) of the learned test
 trajectories, against eta^n = eps_bar^n - xi_hat^n.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 import xarray as xr
+from scipy.optimize import isotonic_regression
 
 from .data import trajectories
 from .rno import RNO
@@ -33,6 +35,8 @@ class InternalVariableStudy:
     slope: float  # a in <eps_p> ~ a xi + b
     intercept: float  # b
     r2: float  # coefficient of determination of the affine map
+    xi_monotone: np.ndarray  # phi(xi), the best monotone map of xi onto <eps_p>
+    r2_monotone: float  # coefficient of determination of the monotone map
     eta: np.ndarray  # eps_bar - (a xi + b), 1
     f_learned: np.ndarray  # RNO stress, MPa
     f_true: np.ndarray  # Ebar eta, MPa
@@ -42,8 +46,8 @@ class InternalVariableStudy:
     g_error: float  # ||g_learned - g_true|| / ||g_true|| over all points
 
     def summary(self) -> dict:
-        return {"slope": self.slope, "intercept": self.intercept, "r2": self.r2, "f_error": self.f_error,
-                "g_error": self.g_error}
+        return {"slope": self.slope, "intercept": self.intercept, "r2": self.r2, "r2_monotone": self.r2_monotone,
+                "f_error": self.f_error, "g_error": self.g_error}
 
 
 def material(ds: xr.Dataset) -> dict:
@@ -66,6 +70,21 @@ def affine_fit(learned: np.ndarray, true: np.ndarray) -> tuple[float, float, flo
     return float(a), float(b), 1.0 - ss_res / ss_tot
 
 
+def monotone_fit(learned: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, float]:
+    """The least-squares monotone map true ~ phi(learned) over all entries (isotonic regression, increasing or
+    decreasing, whichever fits better): phi(learned) in the shape of ``learned``, and R^2 = 1 - SS_res / SS_tot."""
+    u, v = np.ravel(learned).astype(float), np.ravel(true).astype(float)
+    order = np.argsort(u, kind="stable")
+    best = None
+    for increasing in (True, False):
+        fitted = np.empty_like(v)
+        fitted[order] = isotonic_regression(v[order], increasing=increasing).x
+        ss_res = float(np.sum((v - fitted) ** 2))
+        if best is None or ss_res < best[1]:
+            best = (fitted, ss_res)
+    return best[0].reshape(np.shape(learned)), 1.0 - best[1] / float(np.sum((v - v.mean()) ** 2))
+
+
 def _rel(approx: np.ndarray, truth: np.ndarray) -> float:
     return float(np.linalg.norm(approx - truth) / np.linalg.norm(truth))
 
@@ -85,18 +104,20 @@ def internal_variable_study(model: RNO, ds: xr.Dataset, steps: int | None = None
         rate = model.rate_of_xi(x.reshape(-1, 1), xi.reshape(-1, 1)).reshape(xi.shape)
     xi, stress, rate = (t[..., 0].double().numpy() for t in (xi, stress, rate))
     a, b, r2 = affine_fit(xi, eps_p)
+    xi_monotone, r2_monotone = monotone_fit(xi, eps_p)
     eps_bar = test.x[..., 0]
     eta = eps_bar - (a * xi + b)
     f_true = law.effective_modulus(mat["E"]) * eta
     g_learned = a * rate
     g_true = law.g_tilde(eta, mat)
     return InternalVariableStudy(time=test.time, eps_bar=eps_bar, eps_p=eps_p, xi=xi, slope=a, intercept=b, r2=r2,
+                                 xi_monotone=xi_monotone, r2_monotone=r2_monotone,
                                  eta=eta, f_learned=stress, f_true=f_true, g_learned=g_learned, g_true=g_true,
                                  f_error=_rel(stress, f_true), g_error=_rel(g_learned, g_true))
 
 
 INTERNAL_COLUMNS = ["producer", "case", "variant", "k", "train_steps", "test_steps", "slope", "intercept", "r2",
-                    "f_error", "g_error"]
+                    "r2_monotone", "f_error", "g_error"]
 
 
 def internal_rows(model: RNO, ds: xr.Dataset, *, law: Any, train_steps: int, test_steps: int | None = None):
