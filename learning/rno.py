@@ -215,12 +215,9 @@ class RNO(nn.Module):
         if self.k == 0:
             return z.new_zeros(B, N + 1, 0)
         dt = dt.expand(B, N) if dt.dim() == 1 else dt
-        if self.max_dt > 0:
-            m = torch.ceil(dt.max(dim=0).values / self.max_dt - 1e-9).clamp(min=1).long()  # sub-steps per step
-        else:
-            m = torch.ones(N, dtype=torch.long, device=z.device)
-        if bool((m == 1).all()):
+        if self.max_dt == 0:
             return xi_path(self.g, z[:, 1:], dt / self.t_scale)
+        m = torch.ceil(dt.max(dim=0).values / self.max_dt - 1e-9).clamp(min=1).long()  # sub-steps per step
         step = torch.repeat_interleave(torch.arange(N, device=z.device), m)  # the step of each update
         first = torch.cumsum(m, 0) - m
         j = torch.arange(step.numel(), device=z.device) - first[step] + 1  # 1..m within the step

@@ -89,7 +89,7 @@ def test_editing_the_1d_producer_reruns_only_its_shards(project):
     out = project.run("-n")
     jobs = project.dry_jobs(out)
     assert sorted(set(re.findall(r"output: results/shards/(\w+)/", out))) == ["composite1d"]
-    assert jobs["solve_shard_composite1d"] == 6 and jobs["collect"] == 2  # N1, N3: 3 shards each
+    assert jobs["solve_shard_composite1d"] == 10 and jobs["collect"] == 2  # N1, N3: 250 paths in shards of 50
     assert sorted(set(re.findall(r"output: results/models/(\w+)/", out))) == ["composite1d"]
     assert {"fig01", "fig10a", "internal_study"} <= set(jobs) and "loading_paths" not in jobs
     project.run("--touch")
