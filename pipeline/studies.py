@@ -16,6 +16,7 @@ import copy
 import functools
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -248,6 +249,13 @@ def check(config: Mapping[str, Any]) -> None:
                 if n_steps % int(steps):
                     raise ConfigError(f"{where}: case {case} has {n_steps} steps, which {steps} steps (train_steps "
                                       "or test_steps) do not divide")
+    for key, (settings, _, _, study_name) in resolved.items():
+        v = float(settings.get("validation_fraction") or 0.0)
+        n = key.train_size or resolve_case(config, key.producer, key.case).n_train
+        if v > 0 and not 1 <= math.ceil(v * n - 1e-9) <= n - 1:  # as learning.train.split_validation
+            raise ConfigError(f"config key learning.studies.{study_name} (or learning.defaults): "
+                              f"validation_fraction = {v} of model {key}'s {n} training trajectories leaves no "
+                              "trajectory to train on or none to validate on")
     for key in resolved:
         seen = [key]
         source = init_from(config, key)

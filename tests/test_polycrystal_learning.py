@@ -126,7 +126,7 @@ learning:
   studies:
     poly: {producer: polycrystal2d, cases: [PH, P3], variants: [evp], targets: [deviatoric, pressure], k: [0, 2]}
     mg: {producer: taylor_mg, cases: [MG], variants: [evp, ve], k: [0, 1], test_steps: [100, 200]}
-    mg_size: {producer: taylor_mg, cases: [MG], variants: [evp], k: [1], train_sizes: [1, 2]}
+    mg_size: {producer: taylor_mg, cases: [MG], variants: [evp], k: [1], train_sizes: [1, 2], overrides: {validation_fraction: 0.0}}
   figures:
     fig07: {cases: [PH, P3], hardening_cases: [P3], k: [0, 2], paths_k: 2}
     fig08: {k: [0, 1], size_k: 1, train_sizes: [1, 2], paths_k: 1}
