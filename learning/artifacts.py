@@ -68,7 +68,7 @@ def export_torchscript(model: RNO, path: str | os.PathLike) -> Path:
 
 
 def _cpu_copy(model: nn.Module) -> nn.Module:
-    twin = type(model)(**model.spec())
+    twin = type(model)(**model.spec()).to(next(model.parameters()).dtype)
     twin.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
     return twin.eval()
 
@@ -113,7 +113,7 @@ def save(model: nn.Module, out_dir: str | os.PathLike, *, settings: dict, histor
 
 def load(path: str | os.PathLike) -> nn.Module:
     """The network saved in ``path`` (its directory or its model.pt), of the class of its kind (RNO, Autoencoder,
-    MicroDecoder), on the CPU in eval mode."""
+    MicroDecoder), on the CPU in eval mode, in the dtype it was saved in."""
     path = Path(path)
     if path.is_dir():
         path = path / "model.pt"
@@ -124,6 +124,9 @@ def load(path: str | os.PathLike) -> nn.Module:
         raise ValueError(f"{path}: not an rno-factory network (format {fmt!r}, kind {blob.get('kind')!r}; "
                          f"expected format {FORMAT!r} and a kind of {sorted(KINDS)})")
     model = KINDS[what](**blob["spec"])
+    floats = [t.dtype for t in blob["state_dict"].values() if t.is_floating_point()]
+    if floats:
+        model = model.to(floats[0])  # a float64-trained network comes back in float64
     model.load_state_dict(blob["state_dict"])
     return model.eval()
 

@@ -205,3 +205,14 @@ def test_substeps_are_eq3_on_the_refined_grid(variant):
     s1, xi1 = fine.step(x[:, 1], xi[:, 0], time[1] - time[0], x[:, 0])  # step() sub-steps the same way
     torch.testing.assert_close(xi1, xi[:, 1], rtol=0, atol=1e-12)
     torch.testing.assert_close(s1, stress[:, 1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_saved_network_loads_in_its_own_dtype(tmp_path, dtype):
+    model = RNO(1, 1, hidden=[4]).to(dtype)
+    model.init_weights(torch.Generator().manual_seed(0))
+    save(model, tmp_path, settings={}, history=[], data={})
+    back = load(tmp_path)
+    assert all(p.dtype == dtype for p in back.parameters())
+    for (name, p), q in zip(model.state_dict().items(), back.state_dict().values()):
+        assert torch.equal(p, q), name
