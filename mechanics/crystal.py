@@ -441,7 +441,9 @@ def _check_F(F, where: str):
         raise ValueError(f"{where}: det F must be > 0, got {det_F[i]:.6g} at batch index {tuple(map(int, i))}")
 
 
-def _prepare(F_new, state, schmid, params: Params, where: str):
+def _check_shapes(F_new, schmid, params: Params, where: str):
+    """(F_new, schmid) as float arrays, d and N; ValueError naming ``where`` unless F is (..., d, d), d = 2 or 3,
+    and schmid (..., N, d, d) for the N systems of ``params``."""
     F_new = np.asarray(F_new, float)
     schmid = np.asarray(schmid, float)
     if F_new.ndim < 2 or F_new.shape[-1] != F_new.shape[-2] or F_new.shape[-1] not in (2, 3):
@@ -449,6 +451,11 @@ def _prepare(F_new, state, schmid, params: Params, where: str):
     d, N = F_new.shape[-1], params.n_systems
     if schmid.ndim < 3 or schmid.shape[-3:] != (N, d, d):
         raise ValueError(f"{where}: schmid must be (..., {N}, {d}, {d}) for {N} systems, got {schmid.shape}")
+    return F_new, schmid, d, N
+
+
+def _prepare(F_new, state, schmid, params: Params, where: str):
+    F_new, schmid, d, N = _check_shapes(F_new, schmid, params, where)
     missing = [k for k in STATE_KEYS if k not in state]
     if missing:
         raise ValueError(f"{where}: state lacks {missing} (use crystal.initial_state)")

@@ -375,13 +375,7 @@ def tangent(F_new, state_old: dict, state_new: dict, dt, schmid, params: crystal
     ``crystal.update``. Raises ValueError on wrong shapes. With ``slip_derivative`` also returns
     d dgamma_i/dF_kl (..., N, d, d) of the same step (dimensionless), e.g. to predict the slip increments at a
     nearby F."""
-    F_new = np.asarray(F_new, float)
-    schmid = np.asarray(schmid, float)
-    if F_new.ndim < 2 or F_new.shape[-1] != F_new.shape[-2] or F_new.shape[-1] not in (2, 3):
-        raise ValueError(f"crystal_tangent.tangent: F must be (..., d, d) with d = 2 or 3, got {F_new.shape}")
-    d, N = F_new.shape[-1], params.n_systems
-    if schmid.ndim < 3 or schmid.shape[-3:] != (N, d, d):
-        raise ValueError(f"crystal_tangent.tangent: schmid must be (..., {N}, {d}, {d}), got {schmid.shape}")
+    F_new, schmid, d, N = crystal._check_shapes(F_new, schmid, params, "crystal_tangent.tangent")
     Fp, e, rate = (np.asarray(a, float) for a in (state_old["Fp"], state_old["e"], state_new["slip_rate"]))
     dt = np.asarray(dt, float)
     if Fp.shape[-2:] != (d, d) or e.shape[-1] != N or rate.shape[-1] != N:
