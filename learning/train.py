@@ -39,8 +39,6 @@ from .settings import NetSettings, TrainSettings
 Settings = Union[TrainSettings, NetSettings]
 
 log = logging.getLogger("rno-factory.learning")
-DTYPE = torch.float32  # the default training precision (settings.dtype)
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -306,7 +304,7 @@ def fit(train: Trajectories, settings: TrainSettings, *, test: Trajectories | No
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     if train.target != settings.target:
         raise ValueError(f"settings.target is {settings.target!r}, the training data hold {train.target!r}")
-    dtype = DTYPES[settings.dtype]
+    dtype = getattr(torch, settings.dtype)  # settings.DTYPES: float32 or float64
     fitted, validation = split_validation(train, settings.validation_fraction)
     model = build_model(settings, train.x.shape[-1]).to(dtype)
     init_state = None
