@@ -12,10 +12,9 @@ import argparse
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from dataset.figstyle import figure, save_figure
 
 RESULTS = Path(__file__).resolve().parent / "results" / "recipe"
 TITLES = {"composite1d": "1D composite, N = 3, k = 1", "taylor_mg": "Taylor Mg (128 grains), k = 5"}
@@ -41,8 +40,7 @@ def main() -> None:
     cases = [c for c in TITLES if (RESULTS / c).is_dir() and load(c)]
     if not cases:
         raise SystemExit(f"no results under {RESULTS}: run benchmarks/recipe_rno.py first")
-    plt.rcParams.update({"svg.hashsalt": "rno-factory", "font.size": 9})
-    fig, axes = plt.subplots(1, len(cases), figsize=(5.2 * len(cases), 4.0), squeeze=False)
+    fig, axes = figure(1, len(cases), figsize=(5.2 * len(cases), 4.0), squeeze=False)
     names = sorted({r["run"] for case in cases for r in load(case)})  # one colour and style per run name
     style = {n: (plt.cm.tab10(i % 10), "-" if i < 10 else "--") for i, n in enumerate(names)}
     for ax, case in zip(axes[0], cases):
@@ -60,11 +58,7 @@ def main() -> None:
         ax.legend(fontsize=7, ncol=2)
         print(f"\n{TITLES[case]}\n\n{table(runs)}")
     fig.tight_layout()
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out.with_suffix(".png"), dpi=150, metadata={"Software": None})
-    fig.savefig(out.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None, "Creator": None})
-    print(f"-> {out}.png, {out}.pdf")
+    print("->", ", ".join(map(str, save_figure(fig, args.out))))
 
 
 if __name__ == "__main__":
