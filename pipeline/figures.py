@@ -64,7 +64,7 @@ def _loading_paths_spec(config: Config) -> dict:
 def _fig01_inputs(config: Config, p: Paths) -> dict:
     spec = studies.figures(config)["fig01"]
     paths, internal = studies.figure_models(config, "fig01")
-    return {"errors": p.table("rno_errors"), "ds_paths": p.dataset(spec["producer"], spec["paths_case"]),
+    return {"errors": p.table("rno_errors", spec["producer"]), "ds_paths": p.dataset(spec["producer"], spec["paths_case"]),
             "model_paths": p.model(paths), "ds_internal": p.dataset(spec["producer"], spec["internal_case"]),
             "model_internal": p.model(internal)}
 
@@ -77,15 +77,19 @@ def _fig01_spec(config: Config) -> dict:
     return spec
 
 
-def _errors_only(config: Config, p: Paths) -> dict:
-    return {"errors": p.table("rno_errors")}
+def _errors_only(name: str) -> Callable[[Config, Paths], dict]:
+    def inputs(config: Config, p: Paths) -> dict:
+        return {"errors": p.table("rno_errors", studies.figures(config)[name]["producer"])}
+
+    return inputs
 
 
 def _transfer_inputs(config: Config, p: Paths, name: str) -> dict:
     spec = studies.figures(config)[name]
     key = ModelKey(spec["producer"], spec["paths_case"], spec["variant"], int(spec["paths_k"]),
                    spec["paths_init"] or "")
-    return {"errors": p.table("rno_errors"), "ds_paths": p.dataset(key.producer, key.case), "model_paths": p.model(key)}
+    return {"errors": p.table("rno_errors", key.producer), "ds_paths": p.dataset(key.producer, key.case),
+            "model_paths": p.model(key)}
 
 
 def _fig03_inputs(config: Config, p: Paths) -> dict:
@@ -116,7 +120,8 @@ def _fig06_inputs(config: Config, p: Paths) -> dict:
 def _fig07_inputs(config: Config, p: Paths) -> dict:
     spec = studies.figures(config)["fig07"]
     key = ModelKey(spec["producer"], spec["paths_case"], spec["variant"], int(spec["paths_k"]), target="deviatoric")
-    return {"errors": p.table("rno_errors"), "ds_paths": p.dataset(key.producer, key.case), "model_paths": p.model(key),
+    return {"errors": p.table("rno_errors", key.producer), "ds_paths": p.dataset(key.producer, key.case),
+            "model_paths": p.model(key),
             "histories": [p.model(k, "history.json") for k in studies.history_models(config)]}
 
 
@@ -127,7 +132,8 @@ def _fig07_spec(config: Config) -> dict:
 def _fig08_inputs(config: Config, p: Paths) -> dict:
     spec = studies.figures(config)["fig08"]
     key = ModelKey(spec["producer"], spec["case"], spec["variant"], int(spec["paths_k"]))
-    return {"errors": p.table("rno_errors"), "ds_paths": p.dataset(key.producer, key.case), "model_paths": p.model(key)}
+    return {"errors": p.table("rno_errors", key.producer), "ds_paths": p.dataset(key.producer, key.case),
+            "model_paths": p.model(key)}
 
 
 # ------------------------------------------------------------------------------------------------- table
@@ -142,8 +148,8 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
     Figure("fig06", "learning.figures_laminate:fig06", _fig06_inputs, "fig06"),
     Figure("fig07", "learning.figures_polycrystal:fig07", _fig07_inputs, "fig07", spec=_fig07_spec),
     Figure("fig08", "learning.figures_polycrystal:fig08", _fig08_inputs, "fig08"),
-    Figure("fig10a", "learning.figures:fig10", _errors_only, "fig10a"),
-    Figure("fig10b", "learning.figures:fig10", _errors_only, "fig10b"),
+    Figure("fig10a", "learning.figures:fig10", _errors_only("fig10a"), "fig10a"),
+    Figure("fig10b", "learning.figures:fig10", _errors_only("fig10b"), "fig10b"),
 )}
 
 

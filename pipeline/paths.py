@@ -8,8 +8,10 @@
     results/models/<producer>/<case>/map-ae-m<m>/           the eq. (26) map onto autoencoder m's latent variables
     results/models/<producer>/<case>/micro-<model>/         a decoder from <model>'s internal variables
     results/tables/<name>.csv, results/tables/<name>/...    tables and their per-job parts
+    results/tables/rno_errors-<producer>.csv                one producer's error rows (its figures' input)
     results/figures/<name>.{png,pdf,provenance.json}        figures and their provenance sidecars
     results/logs/<rule>/...                                 job logs
+    results/benchmarks/<rule>/...                           job costs (Snakemake `benchmark:`: wall s, cpu_time s, RSS)
 
 Arguments are strings, so Snakemake wildcards pass through: ``Paths("results").dataset("{producer}", "{case}")``
 is the collect rule's output pattern and ``.dataset("laminate", "MH")`` one of its files.
@@ -66,9 +68,10 @@ class Paths:
         return self.model_dir(producer, case, f"micro-{model}")
 
     # -------------------------------------------------------------------------------------------------- tables
-    def table(self, name) -> str:
-        """results/tables/<name>.csv: rno_errors, rno_internal, ae_errors, failures."""
-        return self._("tables", f"{name}.csv")
+    def table(self, name, producer=None) -> str:
+        """results/tables/<name>.csv: rno_errors, rno_internal, ae_errors, failures; with ``producer``, that
+        producer's rows only: results/tables/<name>-<producer>.csv (what its figures read)."""
+        return self._("tables", f"{name}.csv" if producer is None else f"{name}-{producer}.csv")
 
     def table_part(self, name, producer, case, part) -> str:
         """One job's rows of table ``name`` (e.g. one model's error rows)."""
@@ -89,3 +92,8 @@ class Paths:
     def log(self, rule, *parts) -> str:
         """results/logs/<rule>[/<part>...].log"""
         return self._("logs", rule, *parts[:-1], f"{parts[-1]}.log") if parts else self._("logs", f"{rule}.log")
+
+    def benchmark(self, rule, *parts) -> str:
+        """results/benchmarks/<rule>/<part>/.../<last>.tsv: Snakemake's measurement of one job (s, cpu_time, max_rss;
+        the last attempt only, so a resumed training records its last run)."""
+        return self._("benchmarks", rule, *parts[:-1], f"{parts[-1]}.tsv")

@@ -69,9 +69,17 @@ def transfer_source(config: Config, wildcards) -> dict:
     return {} if source is None else {"init": paths(config).model(source)}
 
 
-def error_tables(config: Config) -> list[str]:
+def error_tables(config: Config, producer: str | None = None) -> list[str]:
+    """The per-model error tables of every model (of ``producer``'s models only, if given)."""
     p = paths(config)
-    return [p.table_part("rno_errors", m.producer, m.case, m.name) for m in studies.models(config)]
+    return [p.table_part("rno_errors", m.producer, m.case, m.name) for m in studies.models(config)
+            if producer is None or m.producer == producer]
+
+
+def producer_error_tables(config: Config) -> list[str]:
+    """results/tables/rno_errors-<producer>.csv of every producer with models: the parts of rno_errors.csv."""
+    p = paths(config)
+    return [p.table("rno_errors", pr) for pr in sorted({m.producer for m in studies.models(config)})]
 
 
 def internal_tables(config: Config) -> list[str]:

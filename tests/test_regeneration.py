@@ -139,7 +139,8 @@ def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only
     p.config["producers"]["composite1d"]["cases"]["N2"]["edot0"] = 2.0
     jobs, out = p.jobs()
     assert jobs == {"solve_shard_composite1d": 2, "collect": 1, "failure_summary": 1, "failures_table": 1, "train": 2,
-                    "evaluate": 2, "internal_study": 1, "rno_errors_table": 1, "rno_internal_table": 1, "fig10a": 1,
+                    "evaluate": 2, "internal_study": 1, "rno_errors_producer_table": 1, "rno_errors_table": 1,
+                    "rno_internal_table": 1, "fig10a": 1,
                     "all": 1}
     outputs = [line for line in out.splitlines() if line.strip().startswith("output:")]
     assert not [line for line in outputs if "/N1/" in line or "N1.zarr" in line]

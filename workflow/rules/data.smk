@@ -27,6 +27,8 @@ for _producer in registry.PRODUCERS.values():
             ENV
         log:
             P.log("solve_shard", _producer.name, "{case}", "shard{shard}"),
+        benchmark:
+            P.benchmark("solve_shard", _producer.name, "{case}", "shard{shard}")
         threads: 1
         resources:
             **targets.mpi_resources(config, _producer.name),

@@ -23,6 +23,8 @@ rule autoencoder:
         ENV
     log:
         P.log("autoencoder", "{producer}", "{case}", "ae-m{m}"),
+    benchmark:
+        P.benchmark("autoencoder", "{producer}", "{case}", "ae-m{m}")
     threads: LEARN["threads"]
     resources:
         runtime=6 * 60,
@@ -46,6 +48,8 @@ rule latent_map:
         ENV
     log:
         P.log("latent_map", "{producer}", "{case}", "map-ae-m{m}"),
+    benchmark:
+        P.benchmark("latent_map", "{producer}", "{case}", "map-ae-m{m}")
     threads: LEARN["threads"]
     resources:
         runtime=24 * 60,
@@ -70,6 +74,8 @@ rule micro_decoder:
         ENV
     log:
         P.log("micro_decoder", "{producer}", "{case}", "{model}"),
+    benchmark:
+        P.benchmark("micro_decoder", "{producer}", "{case}", "{model}")
     threads: LEARN["threads"]
     resources:
         runtime=6 * 60,

@@ -27,6 +27,8 @@ rule train:
         ENV
     log:
         P.log("train", "{producer}", "{case}", "{model}"),
+    benchmark:
+        P.benchmark("train", "{producer}", "{case}", "{model}")
     threads: LEARN["threads"]
     resources:
         gpu=LEARN["gpus"],
@@ -52,6 +54,8 @@ rule evaluate:
         ENV
     log:
         P.log("evaluate", "{producer}", "{case}", "{model}"),
+    benchmark:
+        P.benchmark("evaluate", "{producer}", "{case}", "{model}")
     threads: 1
     resources:
         runtime=30,
@@ -81,8 +85,27 @@ rule internal_study:
         "../scripts/internal_study.py"
 
 
+rule rno_errors_producer_table:
+    """One producer's error rows (results/tables/rno_errors-<producer>.csv): its figures read this, so they redraw
+    only when its own models change."""
+    input:
+        lambda w: targets.error_tables(config, w.producer),
+    output:
+        P.table("rno_errors", "{producer}"),
+    params:
+        sort=None,
+    conda:
+        ENV
+    log:
+        P.log("rno_errors_table", "{producer}"),
+    localrule: True
+    script:
+        "../scripts/concat_tables.py"
+
+
 # results/tables/<name>.csv: the per-job rows of every model (or autoencoder) the config asks for, sorted.
-for _name, _parts, _sort in (("rno_errors", targets.error_tables, None), ("rno_internal", targets.internal_tables, None),
+for _name, _parts, _sort in (("rno_errors", targets.producer_error_tables, None),
+                             ("rno_internal", targets.internal_tables, None),
                              ("ae_errors", targets.ae_tables, ["producer", "case", "latent"])):
 
     rule:
