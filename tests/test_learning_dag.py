@@ -57,3 +57,19 @@ def test_figures_all_builds_tables_and_figures(tmp_path):
             assert (results / "figures" / f"{name}{suffix}").stat().st_size > 5000
     for name in ("model.pt", "model.ts", "config.json", "history.json"):
         assert (results / "models" / "composite1d" / "N1" / "evp-k1" / name).exists()
+    # the figures read the producer's own table, which holds the same rows
+    pd.testing.assert_frame_equal(pd.read_csv(results / "tables" / "rno_errors-composite1d.csv"), errors)
+
+    # what each job cost (Snakemake's benchmark files), gathered for docs/results by benchmarks/publish_results.py
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from publish_results import publish
+
+    out = tmp_path / "published"
+    written = {p.name for p in publish(results, out)}
+    assert {"rno_errors.csv", "rno_errors-composite1d.csv", "rno_internal.csv", "fig01.png", "fig10a.pdf",
+            "cost.csv", "cost_summary.csv"} <= written
+    cost = pd.read_csv(out / "cost.csv")
+    stages = cost.groupby("stage")["part"].count().to_dict()
+    assert stages == {"solve_shard": 1, "train": 3, "evaluate": 3} and set(cost["source"]) == {"benchmark"}
+    assert (cost["cpu_s"] > 0).all() and (cost["wall_s"] > 0).all()
+    assert set(cost.loc[cost["stage"] == "train", "part"]) == {"evp-k0", "evp-k1", "ve-k1"}

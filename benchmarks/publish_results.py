@@ -1,0 +1,95 @@
+"""Copy a study's tables and figures into docs/results/ with what they cost (docs/results.md).
+
+    python benchmarks/publish_results.py --config benchmarks/configs/paper-local.yaml [--out docs/results]
+
+Writes, from the study's results folder (config key ``results``), whatever exists of:
+  <out>/rno_errors.csv, rno_internal.csv, ae_errors.csv      the study's tables (results/tables/), and the
+  <out>/rno_errors-<producer>.csv                           per-producer error tables (a section run alone)
+  <out>/figures/<name>.{png,pdf,provenance.json}            its figures (results/figures/)
+  <out>/cost.csv        one row per job: stage (solve, train, evaluate, ...), producer, case, part, wall_s,
+                        cpu_s and source: Snakemake's `benchmark:` file (results/benchmarks/, the last attempt of
+                        the job), or for a model trained before those existed the sum of its history's epoch
+                        seconds (wall time of the one-thread training loop; source "history")
+  <out>/cost_summary.csv   CPU hours per producer and stage
+Re-running replaces the files; nothing else in <out> is touched.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+TABLES = ("rno_errors", "rno_internal", "ae_errors")  # and rno_errors-<producer>.csv (a section run alone)
+FIGURE_SUFFIXES = (".png", ".pdf", ".provenance.json")
+
+
+def benchmark_rows(results: Path) -> list[dict]:
+    """One row per Snakemake benchmark file results/benchmarks/<stage>/<producer>/<case>/<part>.tsv."""
+    rows = []
+    for tsv in sorted((results / "benchmarks").glob("*/*/*/*.tsv")):
+        stage, producer, case = tsv.parts[-4:-1]
+        b = pd.read_csv(tsv, sep="\t")
+        rows.append({"stage": stage, "producer": producer, "case": case, "part": tsv.stem,
+                     "wall_s": float(b["s"].iloc[-1]), "cpu_s": float(b["cpu_time"].iloc[-1]), "source": "benchmark"})
+    return rows
+
+
+def history_rows(results: Path, measured: set[tuple[str, str, str]]) -> list[dict]:
+    """Training cost of the models without a benchmark file: the sum of their epochs' seconds."""
+    rows = []
+    for history in sorted((results / "models").glob("*/*/*/history.json")):
+        producer, case, model = history.parts[-4:-1]
+        if ("train", producer, case, model) in measured or not (history.parent / "model.pt").exists():
+            continue
+        seconds = sum(float(h.get("seconds", 0.0)) for h in json.loads(history.read_text()))
+        rows.append({"stage": "train", "producer": producer, "case": case, "part": model, "wall_s": seconds,
+                     "cpu_s": seconds, "source": "history"})
+    return rows
+
+
+def cost(results: Path) -> pd.DataFrame:
+    rows = benchmark_rows(results)
+    measured = {(r["stage"], r["producer"], r["case"], r["part"]) for r in rows}
+    return pd.DataFrame(rows + history_rows(results, measured),
+                        columns=["stage", "producer", "case", "part", "wall_s", "cpu_s", "source"])
+
+
+def publish(results: Path, out: Path) -> list[Path]:
+    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    tables = [results / "tables" / f"{name}.csv" for name in TABLES]
+    for src in tables + sorted((results / "tables").glob("rno_errors-*.csv")):
+        if src.exists():
+            written.append(Path(shutil.copy2(src, out / src.name)))
+    figures = out / "figures"
+    for src in sorted((results / "figures").glob("*")):
+        if src.name.endswith(FIGURE_SUFFIXES):
+            figures.mkdir(exist_ok=True)
+            written.append(Path(shutil.copy2(src, figures / src.name)))
+    jobs = cost(results)
+    jobs.to_csv(out / "cost.csv", index=False, float_format="%.1f")
+    summary = (jobs.groupby(["producer", "stage"], as_index=False)
+               .agg(jobs=("cpu_s", "size"), cpu_hours=("cpu_s", "sum"), wall_hours=("wall_s", "sum")))
+    summary[["cpu_hours", "wall_hours"]] /= 3600.0
+    summary.to_csv(out / "cost_summary.csv", index=False, float_format="%.3f")
+    return written + [out / "cost.csv", out / "cost_summary.csv"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="the study's config (its key `results` is read)")
+    parser.add_argument("--out", default="docs/results")
+    args = parser.parse_args()
+    results = Path(yaml.safe_load(Path(args.config).read_text())["results"])
+    if not results.is_dir():
+        raise SystemExit(f"--config {args.config}: results folder {results} does not exist (run the study first)")
+    for path in publish(results, Path(args.out)):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
