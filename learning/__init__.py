@@ -11,6 +11,8 @@
     learning.evaluate   error tables (rno_errors.csv)
     learning.study1d    learned vs true internal variable, f~ and g~ (eqs. 11-15)
     learning.autoencoder                               micro-state networks of Section 4 (eqs. 25-26, Figure 5)
+    learning.laminate_argument  Section 4's three-variable argument measured: layer plastic-strain differences,
+                        the compatibility bound, the autoencoder's latent size (docs/laminate-learning.md)
     learning.panels     the error-table selector and the panels the figures share
     learning.figures    Figures 1 and 10 (a), (b); learning.figures_laminate: 3-6; learning.figures_polycrystal: 7, 8
 
