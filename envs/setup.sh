@@ -15,7 +15,7 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
 fi
 
 # slurm-wlm + munge: the single-node SLURM that tests/test_slurm.py starts (docs/cluster.md)
-apt_packages=(python3-venv python3-petsc4py python3-mpi4py libpetsc-real-dev openmpi-bin libopenmpi-dev slurm-wlm munge)
+apt_packages=(python3-venv python3-petsc4py python3-mpi4py libpetsc-real-dev openmpi-bin libopenmpi-dev slurm-wlm munge gfortran gcc)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 """The layers of the project, enforced: each package imports only the packages below it.
 
     pipeline/            the workflow layer: may import everything
+    deploy/              exports trained networks to FE codes: learning/ (and what it imports) only
     learning/            imports dataset/ only (it reads stores)
     fullfield/, taylor/  the producers: dataset/ and mechanics/, never learning/ nor each other
     mechanics/           shared mechanics: nothing of the project
@@ -23,6 +24,7 @@ ALLOWED = {
     "fullfield": {"fullfield", "dataset", "mechanics"},
     "taylor": {"taylor", "dataset", "mechanics"},
     "learning": {"learning", "dataset"},
+    "deploy": {"deploy", "learning", "dataset"},
     "pipeline": set(PACKAGES),
 }
 

@@ -8,7 +8,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names of PyPI packages; system-provided ones (from Debian or conda, never from PyPI) on the right
 CONDA_NAME = {"torch": "pytorch", "matplotlib": "matplotlib-base"}
-SYSTEM_ONLY = {"python", "pip", "petsc4py", "mpi4py", "openmpi"}
+SYSTEM_ONLY = {"python", "pip", "petsc4py", "mpi4py", "openmpi", "c-compiler", "fortran-compiler"}  # compilers: docs/export.md
 
 
 def name(requirement: str) -> str:

@@ -1,0 +1,11 @@
+"""Deployment of trained RNOs: source code that carries the weights, for finite-element codes (paper Section 7).
+
+    deploy.network  a learning.rno.RNO as float64 arrays (Kernel) and the weight panels of the generated products
+    deploy.c99      C99 kernel rno_step (rno_model.h, rno_model.c)
+    deploy.fortran  Fortran 2008 module rno_kernel: rno_step and its C entry
+    deploy.abaqus   ABAQUS/Explicit VUMAT and ABAQUS/Standard UMAT around the Fortran kernel
+    deploy.export   export(model_dir, fmt, out_dir): the files of a format and their README.md
+    deploy.cli      the rno-export command (also python -m deploy)
+
+Every kernel does exactly what RNO.step does, in float64 (tests/test_export.py); docs/export.md.
+"""

@@ -1,0 +1,4 @@
+"""python -m deploy: the rno-export command (deploy.cli)."""
+from .cli import main
+
+raise SystemExit(main())

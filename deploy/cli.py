@@ -1,0 +1,35 @@
+"""rno-export: a trained RNO's model directory -> dependency-free source code (deploy.export).
+
+    rno-export MODEL_DIR --format {vumat,umat,c,fortran} --out DIR [--input {F,strain}]
+    python -m deploy ...  (the same)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .export import FORMATS, export, written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, export, print the files written; 0 on success, 1 (message on stderr) if the format
+    does not fit the model."""
+    parser = argparse.ArgumentParser(
+        prog="rno-export",
+        description="Export a trained RNO (a model directory of learning.artifacts) to source code carrying its "
+                    "weights: an ABAQUS VUMAT or UMAT (Fortran 2008), a C99 kernel or a Fortran 2008 kernel "
+                    "module (docs/export.md).")
+    parser.add_argument("model_dir", help="the model's directory (model.pt, config.json)")
+    parser.add_argument("--format", required=True, choices=sorted(FORMATS),
+                        help="vumat: ABAQUS/Explicit; umat: ABAQUS/Standard; c: C99 kernel; fortran: kernel module")
+    parser.add_argument("--out", required=True, help="output directory (created)")
+    parser.add_argument("--input", choices=("F", "strain"), default=None,
+                        help="the model's input (default: config.json data.input)")
+    args = parser.parse_args(argv)
+    try:
+        paths = export(args.model_dir, args.format, args.out, input_name=args.input)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"rno-export: {err}", file=sys.stderr)
+        return 1
+    print(written(paths))
+    return 0
