@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -63,19 +64,69 @@ def write_atomic(ds: xr.Dataset, path: str | os.PathLike, *, shard: bool = False
     return path
 
 
+class StoreReadError(OSError):
+    """A store on disk cannot be read or decoded; the message names the store, the variable and the chunk file
+    (when the fault can be located) and the underlying error."""
+
+
+def locate_fault(path: str | os.PathLike) -> tuple[str, str, str] | None:
+    """(variable, chunk file relative to the store, error) of the first array chunk of the store at ``path`` that
+    cannot be read and decoded, checking every chunk of every array; None when all decode (or the group itself
+    cannot be opened: then the fault is in its metadata)."""
+    import zarr
+
+    try:
+        with _quiet_zarr():
+            group = zarr.open_group(str(path), mode="r", zarr_format=3)
+            arrays = sorted(group.arrays())
+    except Exception:  # noqa: BLE001 -- metadata unreadable: no array to blame
+        return None
+    for name, arr in arrays:
+        grid = [math.ceil(n / c) for n, c in zip(arr.shape, arr.chunks)]
+        for idx in np.ndindex(*grid):
+            sel = tuple(slice(i * c, (i + 1) * c) for i, c in zip(idx, arr.chunks))
+            try:
+                arr[sel]
+            except Exception as err:  # noqa: BLE001 -- any decoding failure is the fault we look for
+                return name, f"{name}/{arr.metadata.encode_chunk_key(idx)}", f"{type(err).__name__}: {err}"
+    return None
+
+
+def _read_error(path: Path, err: Exception) -> StoreReadError:
+    """A StoreReadError for ``err``, raised while reading the store at ``path``, naming the faulty variable and
+    chunk when locate_fault finds them."""
+    fault = locate_fault(path)
+    if fault is None:
+        return StoreReadError(f"{path}: cannot read the store: {type(err).__name__}: {err} (every array chunk "
+                              "decodes alone or none can be reached: the metadata, zarr.json, may be at fault)")
+    var, chunk, what = fault
+    return StoreReadError(f"{path}: cannot decode variable {var!r}, chunk file {chunk}: {what} (the store is "
+                          "corrupt: rewrite it, e.g. rerun the job that made it)")
+
+
 def open_metadata(path: str | os.PathLike) -> xr.Dataset:
     """Open a store lazily: attributes and coordinates are read, array data only when touched; not validated
-    (every store was validated when written). For jobs that need a store's attrs or sizes, not its data."""
+    (every store was validated when written). For jobs that need a store's attrs or sizes, not its data.
+    StoreReadError (naming the store, variable and chunk) if what is read cannot be decoded."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no dataset at {path}")
-    with _quiet_zarr():
-        return xr.open_zarr(path, consolidated=True, zarr_format=3)
+    try:
+        with _quiet_zarr():
+            return xr.open_zarr(path, consolidated=True, zarr_format=3)
+    except Exception as err:  # noqa: BLE001 -- any failure to decode becomes one named error
+        raise _read_error(path, err) from err
 
 
 def open_store(path: str | os.PathLike, *, shard: bool = False) -> xr.Dataset:
-    """Open and validate a store (loaded into memory)."""
-    return validate(open_metadata(path).load(), where=str(path), require_split=not shard)
+    """Open and validate a store (loaded into memory). StoreReadError (naming the store, variable and chunk) if
+    the data cannot be decoded, e.g. a corrupt chunk file."""
+    ds = open_metadata(path)
+    try:
+        ds = ds.load()
+    except Exception as err:  # noqa: BLE001 -- any failure to decode becomes one named error
+        raise _read_error(Path(path), err) from err
+    return validate(ds, where=str(path), require_split=not shard)
 
 
 def collect(shard_paths: Iterable[str | os.PathLike], out: str | os.PathLike, *, n_train: int, n_test: int) -> Path:

@@ -31,6 +31,8 @@ from typing import Callable, Union
 import numpy as np
 import torch
 
+from dataset.progress import Progress
+
 from .data import Trajectories
 from .loss import relative_l2
 from .rno import RNO, fit_normalisation
@@ -188,7 +190,7 @@ def train_loop(model: torch.nn.Module, n_items: int, loss_of: Callable[[torch.Te
     history: one dict per epoch: epoch, train_error (mean of loss_of over the epoch's items), test_error,
     validation_error (None when not evaluated), best_epoch (the epoch of the best validation error so far; None
     without validation), lr (at the epoch's first batch), seconds; the same numbers are logged (logger
-    rno-factory.learning).
+    rno-factory.learning). Progress over the epochs: dataset.progress (a bar on a terminal, else a line per 10 %).
     """
     dev = torch.device(device)
     patience = settings.patience
@@ -223,7 +225,8 @@ def train_loop(model: torch.nn.Module, n_items: int, loss_of: Callable[[torch.Te
             log.info("ignoring checkpoint %s: it was made with other settings or data", ckpt_path)
 
     log.info("training %s, %d epochs, device %s", what, settings.epochs, dev)
-    with _deterministic():
+    bar = Progress(settings.epochs - start_epoch + 1, f"training {what}".strip(), unit="epoch", log=log)
+    with _deterministic(), bar:
         for epoch in range(start_epoch, settings.epochs + 1):
             if stopped:
                 break
@@ -276,6 +279,7 @@ def train_loop(model: torch.nn.Module, n_items: int, loss_of: Callable[[torch.Te
                               "history": history, "best": best, "stopped": stopped}, ckpt_path)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, model)
+            bar.update()
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()
