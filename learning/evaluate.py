@@ -15,6 +15,8 @@ from typing import Iterable, Sequence
 import pandas as pd
 import xarray as xr
 
+from dataset.progress import progress
+
 from .data import trajectories
 from .rno import RNO
 from .train import evaluate_error
@@ -28,12 +30,14 @@ FLOAT_FORMAT = "%.6e"
 def error_rows(model: RNO, ds: xr.Dataset, *, train_steps: int, test_steps: Sequence[int],
                init_from: str = "", train_size: int = 0) -> pd.DataFrame:
     """The model's mean test error on its target at each resolution in ``test_steps`` (rows sorted like the
-    table)."""
+    table); progress per resolution (dataset.progress)."""
+    resolutions = sorted(set(int(n) for n in test_steps))
     rows = [{"producer": ds.attrs["producer"], "case": ds.attrs["case"], "variant": model.variant,
              "target": model.target, "k": model.k, "train_size": int(train_size), "init_from": init_from,
-             "train_steps": int(train_steps), "test_steps": int(n),
-             "error": float(evaluate_error(model, trajectories(ds, "test", int(n), model.target)).mean())}
-            for n in sorted(set(int(n) for n in test_steps))]
+             "train_steps": int(train_steps), "test_steps": n,
+             "error": float(evaluate_error(model, trajectories(ds, "test", n, model.target)).mean())}
+            for n in progress(resolutions, f"evaluating {ds.attrs['case']} {model.variant}-k{model.k}",
+                              unit="resolution")]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
