@@ -4,6 +4,12 @@
     fortran  rno_kernel.f90                 Fortran 2008 module rno_kernel: rno_step and its C entry (deploy.fortran)
     vumat    rno_vumat.f90                  module rno_kernel + ABAQUS/Explicit VUMAT (deploy.abaqus)
     umat     rno_umat.f90                   module rno_kernel + ABAQUS/Standard UMAT (deploy.abaqus)
+
+and, from Johnson-Cook parameters (a JSON file or a law object) instead of a model (deploy.johnson_cook):
+
+    jc-c        jc_model.h, jc_model.c      C99 kernel jc_step
+    jc-fortran  jc_kernel.f90               Fortran 2008 module jc_kernel: jc_point, jc_step and its C entry
+    jc-vumat    jc_vumat.f90                module jc_kernel + ABAQUS/Explicit VUMAT
 """
 from __future__ import annotations
 
@@ -13,11 +19,11 @@ from pathlib import Path
 from learning.artifacts import load, read_json
 from learning.rno import RNO
 
-from . import abaqus, c99, fortran
+from . import abaqus, c99, fortran, johnson_cook
 from .network import CHUNK, Kernel, substeps_note
 
 FORMATS = {"c": ("rno_model.h", "rno_model.c"), "fortran": ("rno_kernel.f90",), "vumat": ("rno_vumat.f90",),
-           "umat": ("rno_umat.f90",)}
+           "umat": ("rno_umat.f90",), **johnson_cook.FORMATS}
 #: compiler flags the README recommends (benchmarks/bench_export.py measures with them): -ffp-contract=fast (GCC's
 #: default except in ISO modes such as -std=c99) lets it use fused multiply-adds, -fno-trapping-math changes no result
 #: and lets it vectorise the SELU's branch-free expm1
@@ -38,6 +44,14 @@ def export(model: str | os.PathLike | RNO, fmt: str, out_dir: str | os.PathLike,
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
+    if fmt in johnson_cook.FORMATS:  # model: Johnson-Cook parameters (a JSON file, a dict or a law object)
+        if isinstance(model, RNO) or (isinstance(model, (str, os.PathLike)) and Path(model).is_dir()):
+            raise ValueError(f"--format {fmt} exports a Johnson-Cook law: give a JSON file of its parameters "
+                             "(mu, kappa, A, B, n, C, eps_dot_0[, tol, max_iter]), not a model")
+        if source is None:
+            path_given = isinstance(model, (str, os.PathLike))
+            source = str(Path(model).resolve()) if path_given else "parameters given in memory"
+        return _write(johnson_cook.texts(model, fmt, source), out_dir)
     if isinstance(model, RNO):
         net, source = model, source or "an RNO given in memory"
     else:
@@ -61,6 +75,10 @@ def export(model: str | os.PathLike | RNO, fmt: str, out_dir: str | os.PathLike,
     else:
         texts = {"rno_umat.f90": FREEFORM + abaqus.umat(kernel, source)}
     texts["README.md"] = readme(kernel, fmt, source)
+    return _write(texts, out_dir)
+
+
+def _write(texts: dict[str, str], out_dir: str | os.PathLike) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []

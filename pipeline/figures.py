@@ -136,6 +136,11 @@ def _fig08_inputs(config: Config, p: Paths) -> dict:
             "model_paths": p.model(key)}
 
 
+def _fig13_inputs(config: Config, p: Paths) -> dict:
+    model = studies.figures(config)["fig13"].get("model") or ""
+    return {"model": model if model.endswith("model.pt") else f"{model.rstrip('/')}/model.pt"} if model else {}
+
+
 # ------------------------------------------------------------------------------------------------- table
 FIGURES: dict[str, Figure] = {f.name: f for f in (
     Figure("loading_paths", "dataset.plot_paths:loading_paths", lambda c, p: {}, "loading_paths",
@@ -150,6 +155,7 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
     Figure("fig08", "learning.figures_polycrystal:fig08", _fig08_inputs, "fig08"),
     Figure("fig10a", "learning.figures:fig10", _errors_only("fig10a"), "fig10a"),
     Figure("fig10b", "learning.figures:fig10", _errors_only("fig10b"), "fig10b"),
+    Figure("fig13", "deploy.cost:fig13", _fig13_inputs, "fig13", spec=lambda c: studies.figures(c)["fig13"]),
 )}
 
 

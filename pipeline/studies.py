@@ -148,6 +148,8 @@ def figures(config: Mapping[str, Any]) -> dict[str, dict]:
 def figure_models(config: Mapping[str, Any], name: str) -> list[ModelKey]:
     """The models a figure plots directly (its error-table rows come from all models of its producer)."""
     spec = figures(config)[name]
+    if name == "fig13":  # the cost study builds its own networks (deploy/cost.py)
+        return []
     p = spec["producer"]
     if name == "fig01":
         return [ModelKey(p, spec["paths_case"], spec["variant"], 1), ModelKey(p, spec["internal_case"], "evp", 1)]
