@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Top-level packages of this project; imports of anything else (numpy, torch, ...) are outside the closure.
-PACKAGES = ("dataset", "mechanics", "fullfield", "taylor", "learning", "deploy", "pipeline")
+PACKAGES = ("dataset", "mechanics", "fullfield", "taylor", "learning", "deploy", "macroscale", "pipeline")
 
 
 def module_file(name: str, root: Path = ROOT) -> Path | None:

@@ -2,6 +2,7 @@
 
     pipeline/            the workflow layer: may import everything
     deploy/              exports trained networks to FE codes: learning/ (and what it imports) only
+    macroscale/          explicit impact dynamics with any Material: mechanics/ only (an RNO comes from the caller)
     learning/            imports dataset/ only (it reads stores)
     fullfield/, taylor/  the producers: dataset/ and mechanics/, never learning/ nor each other
     mechanics/           shared mechanics: nothing of the project
@@ -25,6 +26,7 @@ ALLOWED = {
     "taylor": {"taylor", "dataset", "mechanics"},
     "learning": {"learning", "dataset"},
     "deploy": {"deploy", "learning", "dataset"},
+    "macroscale": {"macroscale", "mechanics"},
     "pipeline": set(PACKAGES),
 }
 
