@@ -11,6 +11,8 @@ Writes, from the study's results folder (config key ``results``), whatever exist
                         the job), or for a model trained before those existed the sum of its history's epoch
                         seconds (wall time of the one-thread training loop; source "history")
   <out>/cost_summary.csv   CPU hours per producer and stage
+  <out>/rno_errors.md   test error (eq. 16, %) at the training resolution against k, one row per producer, case,
+                        variant, target and transfer source (whole training split), for docs/results.md
 Re-running replaces the files; nothing else in <out> is touched.
 """
 from __future__ import annotations
@@ -58,6 +60,21 @@ def cost(results: Path) -> pd.DataFrame:
                         columns=["stage", "producer", "case", "part", "wall_s", "cpu_s", "source"])
 
 
+def error_markdown(errors: pd.DataFrame) -> str:
+    """Markdown table of the mean test error (%) at the training resolution against k (whole training split)."""
+    rows = errors[(errors["test_steps"] == errors["train_steps"]) & (errors["train_size"] == 0)].copy()
+    rows["init_from"] = rows["init_from"].fillna("")
+    rows["model"] = rows["case"] + rows["init_from"].map(lambda s: f" <- {s}" if s else "")
+    table = rows.pivot_table(index=["producer", "model", "variant", "target"], columns="k", values="error")
+    ks = list(table.columns)
+    lines = ["| producer | case | variant | target | " + " | ".join(f"k = {k}" for k in ks) + " |",
+             "|---|---|---|---|" + "---|" * len(ks)]
+    for (producer, model, variant, target), errs in table.iterrows():
+        cells = ["-" if pd.isna(e) else f"{100 * e:.2f}" for e in errs]
+        lines.append(f"| {producer} | {model} | {variant} | {target} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def publish(results: Path, out: Path) -> list[Path]:
     written = []
     out.mkdir(parents=True, exist_ok=True)
@@ -70,6 +87,12 @@ def publish(results: Path, out: Path) -> list[Path]:
         if src.name.endswith(FIGURE_SUFFIXES):
             figures.mkdir(exist_ok=True)
             written.append(Path(shutil.copy2(src, figures / src.name)))
+    parts = sorted((results / "tables" / "rno_errors").glob("*/*/*.csv"))
+    if parts:
+        from learning.evaluate import read_table
+
+        (out / "rno_errors.md").write_text(error_markdown(pd.concat([read_table(p) for p in parts])))
+        written.append(out / "rno_errors.md")
     jobs = cost(results)
     jobs.to_csv(out / "cost.csv", index=False, float_format="%.1f")
     summary = (jobs.groupby(["producer", "stage"], as_index=False)

@@ -67,7 +67,11 @@ def test_figures_all_builds_tables_and_figures(tmp_path):
     out = tmp_path / "published"
     written = {p.name for p in publish(results, out)}
     assert {"rno_errors.csv", "rno_errors-composite1d.csv", "rno_internal.csv", "fig01.png", "fig10a.pdf",
-            "cost.csv", "cost_summary.csv"} <= written
+            "cost.csv", "cost_summary.csv", "rno_errors.md"} <= written
+    markdown = (out / "rno_errors.md").read_text().splitlines()
+    assert markdown[0] == "| producer | case | variant | target | k = 0 | k = 1 |" and len(markdown) == 4
+    n1_k1 = errors.query("variant == 'evp' and k == 1 and test_steps == 10")["error"].item()
+    assert f"| composite1d | N1 | evp | stress | " in markdown[2] and f"{100 * n1_k1:.2f} |" in markdown[2]
     cost = pd.read_csv(out / "cost.csv")
     stages = cost.groupby("stage")["part"].count().to_dict()
     assert stages == {"solve_shard": 1, "train": 3, "evaluate": 3} and set(cost["source"]) == {"benchmark"}
