@@ -65,6 +65,47 @@ def _variables(k: int) -> str:
     return f"{k} state variable{'s' if k != 1 else ''}"
 
 
+def vumat_arguments(use: str) -> str:
+    """The documented VUMAT argument list and its declarations (double precision), with the module `use` line: the
+    opening of every VUMAT the project writes (the RNO's here, the Johnson-Cook law's in deploy.johnson_cook)."""
+    return f"""subroutine vumat(nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal, stepTime, totalTime, dt, cmname, coordMp, &
+    charLength, props, density, strainInc, relSpinInc, tempOld, stretchOld, defgradOld, fieldOld, stressOld, &
+    stateOld, enerInternOld, enerInelasOld, tempNew, stretchNew, defgradNew, fieldNew, stressNew, stateNew, &
+    enerInternNew, enerInelasNew)
+  {use}
+  implicit none
+  integer, intent(in) :: nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal
+  real(dp), intent(in) :: stepTime, totalTime, dt
+  character(len=80), intent(in) :: cmname
+  real(dp), intent(in) :: coordMp(nblock, *), charLength(nblock), props(nprops), density(nblock), &
+      strainInc(nblock, ndir + nshr), relSpinInc(nblock, nshr), tempOld(nblock), stretchOld(nblock, ndir + nshr), &
+      defgradOld(nblock, ndir + nshr + nshr), fieldOld(nblock, nfieldv), stressOld(nblock, ndir + nshr), &
+      stateOld(nblock, nstatev), enerInternOld(nblock), enerInelasOld(nblock), tempNew(nblock), &
+      stretchNew(nblock, ndir + nshr), defgradNew(nblock, ndir + nshr + nshr), fieldNew(nblock, nfieldv)
+  real(dp), intent(inout) :: stressNew(nblock, ndir + nshr), stateNew(nblock, nstatev), enerInternNew(nblock), &
+      enerInelasNew(nblock)
+"""
+
+
+def vumat_checks(tag: str, nstate: str, declare: str) -> str:
+    """The run-time checks of a VUMAT: 3D, plane strain or axisymmetric elements only, and at least `nstate` state
+    variables declared (`declare`: how many, in words, for the message)."""
+    return f"""  if (ndir /= 3 .or. (nshr /= 3 .and. nshr /= 1)) &
+    error stop "{tag} vumat: needs ndir = 3 and nshr = 3 or 1 (3D, plane strain, axisymmetric); no plane stress"
+  if (nstatev < {nstate}) error stop "{tag} vumat: declare *Depvar with at least {declare}"
+"""
+
+
+#: enerInternNew of a VUMAT: the stress power by the trapezoid rule (needs locals work(nblock), i)
+VUMAT_INTERNAL_ENERGY = """  ! specific internal energy: + (stressOld + stressNew) : strainInc / (2 density), shear components twice
+  work = 0.0_dp
+  do i = 1, ndir + nshr
+    work = work + merge(1.0_dp, 2.0_dp, i <= ndir) * (stressOld(:, i) + stressNew(:, i)) * strainInc(:, i)
+  end do
+  enerInternNew = enerInternOld + work / (2.0_dp * density)
+"""
+
+
 def vumat(kernel: Kernel, source_name: str) -> str:
     """rno_vumat.f90: module rno_kernel and subroutine vumat."""
     check(kernel, "VUMAT")
@@ -81,6 +122,8 @@ def vumat(kernel: Kernel, source_name: str) -> str:
     else:
         check_input = "    ! F input: x = U = I + strainInc\n" + _shift("x", "+", "    ")
         to_strain = ""
+    arguments = vumat_arguments("use rno_kernel, only: dp, rno_step, RNO_N_COMP, RNO_K, RNO_N_OUT")
+    checks = vumat_checks("rno", "RNO_K", f"{_variables(kernel.k)} (the RNO's xi)")
     text = module(kernel, source_name) + f"""
 
 !> ABAQUS/Explicit user material: the RNO of module rno_kernel at nblock material points (paper Section 7).
@@ -92,30 +135,11 @@ def vumat(kernel: Kernel, source_name: str) -> str:
 !> stress at rest with xi = 0 at U = I + strainInc (its response to the fictitious strain from the reference state).
 !> Annealing (lanneal = 1): xi = 0 and stress 0 (the reference state).
 !> enerInternNew: the stress power integrated by the trapezoid rule; enerInelasNew is carried unchanged.
-subroutine vumat(nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal, stepTime, totalTime, dt, cmname, coordMp, &
-    charLength, props, density, strainInc, relSpinInc, tempOld, stretchOld, defgradOld, fieldOld, stressOld, &
-    stateOld, enerInternOld, enerInelasOld, tempNew, stretchNew, defgradNew, fieldNew, stressNew, stateNew, &
-    enerInternNew, enerInelasNew)
-  use rno_kernel, only: dp, rno_step, RNO_N_COMP, RNO_K, RNO_N_OUT
-  implicit none
-  integer, intent(in) :: nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal
-  real(dp), intent(in) :: stepTime, totalTime, dt
-  character(len=80), intent(in) :: cmname
-  real(dp), intent(in) :: coordMp(nblock, *), charLength(nblock), props(nprops), density(nblock), &
-      strainInc(nblock, ndir + nshr), relSpinInc(nblock, nshr), tempOld(nblock), stretchOld(nblock, ndir + nshr), &
-      defgradOld(nblock, ndir + nshr + nshr), fieldOld(nblock, nfieldv), stressOld(nblock, ndir + nshr), &
-      stateOld(nblock, nstatev), enerInternOld(nblock), enerInelasOld(nblock), tempNew(nblock), &
-      stretchNew(nblock, ndir + nshr), defgradNew(nblock, ndir + nshr + nshr), fieldNew(nblock, nfieldv)
-  real(dp), intent(inout) :: stressNew(nblock, ndir + nshr), stateNew(nblock, nstatev), enerInternNew(nblock), &
-      enerInelasNew(nblock)
-  real(dp) :: x(RNO_N_COMP, nblock), x_prev(RNO_N_COMP, nblock), xi_old(RNO_K, nblock), xi_new(RNO_K, nblock), &
+{arguments}  real(dp) :: x(RNO_N_COMP, nblock), x_prev(RNO_N_COMP, nblock), xi_old(RNO_K, nblock), xi_new(RNO_K, nblock), &
       sigma(RNO_N_OUT, nblock), work(nblock)
   integer :: i, stat
 
-  if (ndir /= 3 .or. (nshr /= 3 .and. nshr /= 1)) &
-    error stop "rno vumat: needs ndir = 3 and nshr = 3 or 1 (3D, plane strain, axisymmetric); no plane stress"
-  if (nstatev < RNO_K) error stop "rno vumat: declare *Depvar with at least {_variables(kernel.k)} (the RNO's xi)"
-
+{checks}
   if (nstatev > RNO_K) stateNew(:, RNO_K + 1:) = stateOld(:, RNO_K + 1:)
   if (stepTime == 0.0_dp .and. totalTime == 0.0_dp) then
     ! data check: elastic answer, state unchanged
@@ -141,13 +165,7 @@ subroutine vumat(nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal, stepTime
   if (stat /= 0) error stop "rno vumat: out of memory"
 {chr(10).join(scatter)}
 
-  ! specific internal energy: + (stressOld + stressNew) : strainInc / (2 density), shear components twice
-  work = 0.0_dp
-  do i = 1, ndir + nshr
-    work = work + merge(1.0_dp, 2.0_dp, i <= ndir) * (stressOld(:, i) + stressNew(:, i)) * strainInc(:, i)
-  end do
-  enerInternNew = enerInternOld + work / (2.0_dp * density)
-  enerInelasNew = enerInelasOld
+{VUMAT_INTERNAL_ENERGY}  enerInelasNew = enerInelasOld
 
 contains
 

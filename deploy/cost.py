@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mechanics.johnson_cook import JohnsonCook
+
 from .export import FLAGS, export
-from .johnson_cook import Parameters
 
 #: defaults of the figure's spec (pipeline/schemas/learning.schema.yaml, learning.figures.fig13)
 DEFAULTS = {"steps": [100, 1000, 10000], "repeats": 1, "networks": [[200] * 5, [100] * 4], "k": 5, "nblock": [1, 8],
@@ -159,7 +160,7 @@ def build(law: str, model, where: Path, spec: dict) -> Driver:
         raise RuntimeError("fig13 needs gcc (envs/setup.sh installs it)")
     where.mkdir(parents=True, exist_ok=True)
     if law == "jc":
-        export(Parameters(**spec["jc"]), "jc-c", where, source="deploy/cost.py (Figure 13)")
+        export(JohnsonCook(**spec["jc"]), "jc-c", where, source="deploy/cost.py (Figure 13)")
         sources, k = ["jc_model.c"], 0
     else:
         if model.n_comp != 6:

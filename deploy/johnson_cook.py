@@ -22,17 +22,19 @@ NaN and its state is copied unchanged). The law (mechanics.johnson_cook; Simo 19
 The eigen-decomposition of be_tr is cyclic Jacobi (until |a12| + |a13| + |a23| <= 1e-18 (|a11| + |a22| + |a33|));
 the scalar equation is Newton safeguarded by bisection on [0, (q_tr - A - B eps_p_n^n)/(3 mu)], stopped at
 |r| <= tol q_tr, exactly the iteration of JohnsonCook._return. tests/test_export_jc.py checks both kernels and the
-VUMAT against mechanics.johnson_cook to 1e-10 in float64. deploy/ may not import mechanics/: the parameters come as
-any object with the attributes of JohnsonCook (or a JSON file of them, ``parameters``).
+VUMAT against mechanics.johnson_cook to 1e-10 in float64. The law is a mechanics.johnson_cook.JohnsonCook (or a JSON
+file or dict of its fields, ``parameters``): one definition of the parameters and their checks.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
+from mechanics.johnson_cook import JohnsonCook
+
+from .abaqus import VUMAT_INTERNAL_ENERGY, vumat_arguments, vumat_checks
 from .fortran import check_lines
 from .network import literal
 
@@ -42,57 +44,24 @@ NSTATE = 8
 SYM = ((0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (2, 0))
 
 
-@dataclass(frozen=True)
-class Parameters:
-    """The Johnson-Cook parameters of mechanics.johnson_cook.JohnsonCook: mu, kappa, A, B (MPa), n, C (-),
-    eps_dot_0 (1/s); tol, max_iter of the return."""
-
-    mu: float
-    kappa: float
-    A: float
-    B: float
-    n: float
-    C: float
-    eps_dot_0: float
-    tol: float = 1e-12
-    max_iter: int = 200
-
-    def __post_init__(self):
-        for name in ("mu", "kappa", "A", "n", "eps_dot_0", "tol"):
-            v = float(getattr(self, name))
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"Johnson-Cook: {name} must be positive and finite, got {v}")
-        for name in ("B", "C"):
-            v = float(getattr(self, name))
-            if not (math.isfinite(v) and v >= 0):
-                raise ValueError(f"Johnson-Cook: {name} must be >= 0 and finite, got {v}")
-        if int(self.max_iter) < 1:
-            raise ValueError(f"Johnson-Cook: max_iter must be >= 1, got {self.max_iter}")
-
-    @classmethod
-    def of(cls, law) -> "Parameters":
-        """From a mechanics.johnson_cook.JohnsonCook (or anything with its attributes)."""
-        return cls(**{f.name: getattr(law, f.name) for f in fields(cls) if hasattr(law, f.name)})
-
-
-def parameters(source) -> Parameters:
-    """Parameters from a JSON file (an object of the field names; tol, max_iter optional), a dict, or a law object."""
-    if isinstance(source, Parameters):
+def parameters(source) -> JohnsonCook:
+    """The law from a JSON file or a dict of JohnsonCook's fields (tol, max_iter optional), or a JohnsonCook itself."""
+    if isinstance(source, JohnsonCook):
         return source
     if isinstance(source, (str, os.PathLike)):
         source = json.loads(Path(source).read_text())
-    if isinstance(source, dict):
-        unknown = set(source) - {f.name for f in fields(Parameters)}
-        if unknown:
-            raise ValueError(f"Johnson-Cook parameters: unknown keys {sorted(unknown)}")
-        missing = {f.name for f in fields(Parameters) if f.name not in ("tol", "max_iter")} - set(source)
-        if missing:
-            raise ValueError(f"Johnson-Cook parameters: missing {sorted(missing)}")
-        return Parameters(**source)
-    return Parameters.of(source)
+    if not isinstance(source, dict):
+        raise TypeError(f"Johnson-Cook parameters: expected a JohnsonCook, a dict or a JSON path, got {type(source)}")
+    unknown = set(source) - {f.name for f in fields(JohnsonCook)}
+    if unknown:
+        raise ValueError(f"Johnson-Cook parameters: unknown keys {sorted(unknown)}")
+    missing = {f.name for f in fields(JohnsonCook) if f.name not in ("tol", "max_iter")} - set(source)
+    if missing:
+        raise ValueError(f"Johnson-Cook parameters: missing {sorted(missing)}")
+    return JohnsonCook(**source)
 
 
-def _describe(p: Parameters, prefix: str) -> str:
+def _describe(p: JohnsonCook, prefix: str) -> str:
     lines = [f"mu = {p.mu!r} MPa, kappa = {p.kappa!r} MPa (E = {9 * p.kappa * p.mu / (3 * p.kappa + p.mu):.6g} MPa)",
              f"A = {p.A!r} MPa, B = {p.B!r} MPa, n = {p.n!r}, C = {p.C!r}, eps_dot_0 = {p.eps_dot_0!r} 1/s",
              f"return: tol = {p.tol!r} (|r| <= tol q_tr), at most {int(p.max_iter)} iterations"]
@@ -110,7 +79,7 @@ State (8 per point): Cp^-1 - I (11, 22, 33, 12, 23, 31), eps_p, eps_dot_p; all z
 
 
 # ------------------------------------------------------------------------------------------------------------- C
-def c_header(p: Parameters, source: str) -> str:
+def c_header(p: JohnsonCook, source: str) -> str:
     """jc_model.h: JC_NSTATE and jc_step's prototype."""
     return f"""\
 /* jc_model.h: the Johnson-Cook law of {source}
@@ -129,7 +98,7 @@ int jc_step(int nblock, const double *F, const double *state_old, double dt, dou
 """
 
 
-def c_source(p: Parameters, source: str) -> str:
+def c_source(p: JohnsonCook, source: str) -> str:
     """jc_model.c: the parameters as literals and jc_step."""
     law = "\n".join(" * " + line for line in LAW.splitlines())
     return f"""\
@@ -315,7 +284,7 @@ int jc_step(int nblock, const double *F, const double *state_old, double dt, dou
 
 
 # ------------------------------------------------------------------------------------------------------- Fortran
-def fortran_module(p: Parameters, source: str) -> str:
+def fortran_module(p: JohnsonCook, source: str) -> str:
     """Module jc_kernel: jc_point (one point, F(3, 3)), jc_step (nblock points) and its C entry."""
     law = "\n".join("!> " + line for line in LAW.splitlines())
     real = lambda v: literal(v) + "_dp"  # noqa: E731
@@ -559,8 +528,10 @@ end module jc_kernel
     return text
 
 
-def vumat(p: Parameters, source: str) -> str:
+def vumat(p: JohnsonCook, source: str) -> str:
     """jc_vumat.f90: module jc_kernel and subroutine vumat (ABAQUS/Explicit, double precision)."""
+    arguments = vumat_arguments("use jc_kernel, only: dp, JC_NSTATE, jc_point")
+    checks = vumat_checks("jc", "JC_NSTATE", f"{NSTATE} state variables")
     text = fortran_module(p, source) + f"""
 
 !> ABAQUS/Explicit user material: the Johnson-Cook law of module jc_kernel at nblock material points.
@@ -575,30 +546,11 @@ def vumat(p: Parameters, source: str) -> str:
 !> Annealing (lanneal = 1): stress 0, eps_p = eps_dot_p = 0, Cp^-1 = U^-2 (the current configuration stress free).
 !> enerInternNew: the stress power by the trapezoid rule; enerInelasNew += sigma_eq dgamma / density (the plastic
 !> dissipation tau_eq dgamma per reference volume over rho_0 = J rho; sigma_eq the von Mises Cauchy stress).
-subroutine vumat(nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal, stepTime, totalTime, dt, cmname, coordMp, &
-    charLength, props, density, strainInc, relSpinInc, tempOld, stretchOld, defgradOld, fieldOld, stressOld, &
-    stateOld, enerInternOld, enerInelasOld, tempNew, stretchNew, defgradNew, fieldNew, stressNew, stateNew, &
-    enerInternNew, enerInelasNew)
-  use jc_kernel, only: dp, JC_NSTATE, jc_point
-  implicit none
-  integer, intent(in) :: nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal
-  real(dp), intent(in) :: stepTime, totalTime, dt
-  character(len=80), intent(in) :: cmname
-  real(dp), intent(in) :: coordMp(nblock, *), charLength(nblock), props(nprops), density(nblock), &
-      strainInc(nblock, ndir + nshr), relSpinInc(nblock, nshr), tempOld(nblock), stretchOld(nblock, ndir + nshr), &
-      defgradOld(nblock, ndir + nshr + nshr), fieldOld(nblock, nfieldv), stressOld(nblock, ndir + nshr), &
-      stateOld(nblock, nstatev), enerInternOld(nblock), enerInelasOld(nblock), tempNew(nblock), &
-      stretchNew(nblock, ndir + nshr), defgradNew(nblock, ndir + nshr + nshr), fieldNew(nblock, nfieldv)
-  real(dp), intent(inout) :: stressNew(nblock, ndir + nshr), stateNew(nblock, nstatev), enerInternNew(nblock), &
-      enerInelasNew(nblock)
-  integer, parameter :: SYM_I(6) = [1, 2, 3, 1, 2, 3], SYM_J(6) = [1, 2, 3, 2, 3, 1]
-  real(dp) :: u(3, 3), sig(6), snew(JC_NSTATE), zero(JC_NSTATE), uinv(3, 3), work, seq
+{arguments}  integer, parameter :: SYM_I(6) = [1, 2, 3, 1, 2, 3], SYM_J(6) = [1, 2, 3, 2, 3, 1]
+  real(dp) :: u(3, 3), sig(6), snew(JC_NSTATE), zero(JC_NSTATE), uinv(3, 3), work(nblock), seq
   integer :: km, i, stat
 
-  if (ndir /= 3 .or. (nshr /= 3 .and. nshr /= 1)) &
-    error stop "jc vumat: needs ndir = 3 and nshr = 3 or 1 (3D, plane strain, axisymmetric); no plane stress"
-  if (nstatev < JC_NSTATE) error stop "jc vumat: declare *Depvar with at least 8 state variables"
-  zero = 0.0_dp
+{checks}  zero = 0.0_dp
   do km = 1, nblock
     if (nstatev > JC_NSTATE) stateNew(km, JC_NSTATE + 1:) = stateOld(km, JC_NSTATE + 1:)
     enerInelasNew(km) = enerInelasOld(km)
@@ -636,15 +588,7 @@ subroutine vumat(nblock, ndir, nshr, nstatev, nfieldv, nprops, lanneal, stepTime
     stressNew(km, 1:ndir + nshr) = sig(1:ndir + nshr)
   end do
 
-  ! specific internal energy: + (stressOld + stressNew) : strainInc / (2 density), shear components twice
-  do km = 1, nblock
-    work = 0.0_dp
-    do i = 1, ndir + nshr
-      work = work + merge(1.0_dp, 2.0_dp, i <= ndir) * (stressOld(km, i) + stressNew(km, i)) * strainInc(km, i)
-    end do
-    enerInternNew(km) = enerInternOld(km) + work / (2.0_dp * density(km))
-  end do
-
+{VUMAT_INTERNAL_ENERGY}
 contains
 
   !> The symmetric 3 x 3 tensor of row km of an ABAQUS array (11, 22, 33, 12, 23, 31); 23, 31 = 0 when nshr = 1.
@@ -701,7 +645,7 @@ def texts(law, fmt: str, source: str) -> dict[str, str]:
     return out
 
 
-def readme(p: Parameters, fmt: str, source: str) -> str:
+def readme(p: JohnsonCook, fmt: str, source: str) -> str:
     """README.md of an exported Johnson-Cook directory."""
     from .export import FLAGS
 

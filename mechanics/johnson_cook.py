@@ -68,6 +68,10 @@ class JohnsonCook:
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise ValueError(f"JohnsonCook: {name} must be >= 0 and finite, got {v}")
+        if not (np.isfinite(self.tol) and self.tol > 0):
+            raise ValueError(f"JohnsonCook: tol must be positive and finite, got {self.tol}")
+        if int(self.max_iter) < 1:
+            raise ValueError(f"JohnsonCook: max_iter must be >= 1, got {self.max_iter}")
 
     @property
     def poisson_ratio(self) -> float:

@@ -2,7 +2,6 @@
 UMAT, compiled with gcc and gfortran into shared libraries and driven through ctypes against learning.rno.RNO.step in
 float64. Models are saved with learning.artifacts.save (float32, as training writes them) and exported by the CLI."""
 import ctypes
-import shutil
 import subprocess
 import sys
 
@@ -11,8 +10,9 @@ import pytest
 import scipy.linalg
 import torch
 
+from compiled import build, compilers  # noqa: F401 (compilers is a fixture)
 from deploy.cli import main
-from deploy.export import FLAGS, export
+from deploy.export import export
 from learning.artifacts import load, save
 from learning.data import component_names
 from learning.rno import RNO, fit_normalisation
@@ -21,29 +21,6 @@ torch.set_num_threads(1)
 TOL = 1e-10  # max |kernel - torch| / max |torch| over a path
 DOUBLE_P = ctypes.POINTER(ctypes.c_double)
 INT_P = ctypes.POINTER(ctypes.c_int)
-
-
-@pytest.fixture(scope="module")
-def compilers():
-    found = {name: shutil.which(name) for name in ("gcc", "gfortran")}
-    missing = [name for name, path in found.items() if path is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not found: the exports are compiled to be tested (envs/setup.sh "
-                    "installs them)")
-    return found
-
-
-def build(compilers, sources, lib, lang):
-    """Compile sources into the shared library lib with the flags the README recommends; the ctypes handle."""
-    if lang == "c":
-        cmd = [compilers["gcc"], "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", *FLAGS.split(),
-               "-shared", "-fPIC", *map(str, sources), "-o", str(lib), "-lm"]
-    else:  # standard conformance as errors (line length, continuation lines)
-        cmd = [compilers["gfortran"], "-std=f2008", "-Werror", *FLAGS.split(), "-shared", "-fPIC",
-               "-J", str(lib.parent), *map(str, sources), "-o", str(lib)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return ctypes.CDLL(str(lib))
 
 
 def trained_like(tmp_path, name, n_comp=6, k=5, variant="evp", target="stress", max_dt=0.0, hidden=(16, 16),

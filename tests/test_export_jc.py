@@ -4,16 +4,15 @@ mechanics.johnson_cook.JohnsonCook.update in float64 on random multi-step paths 
 steps) and, for the VUMAT, on a rotating path F = R U."""
 import ctypes
 import json
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import scipy.linalg
 
+from compiled import build, compilers  # noqa: F401 (compilers is a fixture)
 from deploy.cli import main
-from deploy.export import FLAGS, export
-from deploy.johnson_cook import NSTATE, SYM, Parameters
+from deploy.export import export
+from deploy.johnson_cook import NSTATE, SYM
 from mechanics.johnson_cook import JohnsonCook
 
 TOL = 1e-10  # max |kernel - python| / max |python| over a path
@@ -21,28 +20,6 @@ DOUBLE_P = ctypes.POINTER(ctypes.c_double)
 #: rate dependent (eps_dot_0 below the path's rates), n < 1; and rate independent, linear hardening
 LAWS = {"rate": dict(mu=17300.0, kappa=35200.0, A=150.0, B=400.0, n=0.25, C=0.03, eps_dot_0=1e-2),
         "linear": dict(mu=17300.0, kappa=35200.0, A=120.0, B=800.0, n=1.0, C=0.0, eps_dot_0=1.0)}
-
-
-@pytest.fixture(scope="module")
-def compilers():
-    found = {name: shutil.which(name) for name in ("gcc", "gfortran")}
-    missing = [name for name, path in found.items() if path is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not found: the exports are compiled to be tested")
-    return found
-
-
-def build(compilers, sources, lib, lang):
-    """Compile with the README's flags and the standard's warnings as errors; the ctypes handle."""
-    if lang == "c":
-        cmd = [compilers["gcc"], "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", *FLAGS.split(),
-               "-shared", "-fPIC", *map(str, sources), "-o", str(lib), "-lm"]
-    else:
-        cmd = [compilers["gfortran"], "-std=f2008", "-Werror", *FLAGS.split(), "-shared", "-fPIC",
-               "-J", str(lib.parent), *map(str, sources), "-o", str(lib)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return ctypes.CDLL(str(lib))
 
 
 def exported(tmp_path, compilers, name, fmt):
@@ -276,7 +253,7 @@ def test_refusals_and_readme(tmp_path, capsys):
     with pytest.raises(ValueError, match="missing"):
         export(bad, "jc-c", tmp_path / "o2")
     with pytest.raises(ValueError, match="positive"):
-        Parameters(**{**LAWS["rate"], "mu": -1.0})
+        export({**LAWS["rate"], "mu": -1.0}, "jc-c", tmp_path / "o2")
     paths = export(JohnsonCook(**LAWS["rate"]), "jc-vumat", tmp_path / "o3")
     readme = (tmp_path / "o3" / "README.md").read_text()
     assert sorted(p.name for p in paths) == ["README.md", "jc_vumat.f90"]

@@ -1,7 +1,7 @@
 """The layers of the project, enforced: each package imports only the packages below it.
 
     pipeline/            the workflow layer: may import everything
-    deploy/              exports trained networks to FE codes: learning/ (and what it imports) only
+    deploy/              exports trained networks and the Johnson-Cook law to FE codes: learning/, mechanics/
     macroscale/          explicit impact dynamics with any Material: mechanics/ only (an RNO comes from the caller)
     learning/            imports dataset/ only (it reads stores)
     fullfield/, taylor/  the producers: dataset/ and mechanics/, never learning/ nor each other
@@ -25,7 +25,7 @@ ALLOWED = {
     "fullfield": {"fullfield", "dataset", "mechanics"},
     "taylor": {"taylor", "dataset", "mechanics"},
     "learning": {"learning", "dataset"},
-    "deploy": {"deploy", "learning", "dataset"},
+    "deploy": {"deploy", "learning", "dataset", "mechanics"},
     "macroscale": {"macroscale", "mechanics"},
     "pipeline": set(PACKAGES),
 }
