@@ -5,7 +5,7 @@
     rno-factory train STORE.zarr --k 1 --out MODEL_DIR [--variant evp|ve] [--target stress|deviatoric|pressure]
     rno-factory predict MODEL_DIR PATHS_FILE --out PREFIX
     rno-factory export MODEL_DIR --format vumat|umat|c|fortran --out DIR
-    rno-factory choose-k RESULTS_DIR [RESULTS_DIR ...] [--rel-gain 0.1] [--out TABLE.csv]
+    rno-factory choose-k RESULTS_DIR [RESULTS_DIR ...] [--rel-gain 0.1] [--range-frac 0.05] [--out TABLE.csv]
 """
 from __future__ import annotations
 
@@ -227,7 +227,7 @@ def cmd_choose_k(args: argparse.Namespace) -> int:
 
     from learning.choose_k import k_table
 
-    table = k_table(args.results, rel_gain=args.rel_gain)
+    table = k_table(args.results, rel_gain=args.rel_gain, range_frac=args.range_frac)
     if table.empty:
         print(f"no k-sweep with validation errors (history.json: validation_error) under "
               f"{', '.join(map(str, args.results))}: train with validation_fraction > 0 and at least two k",
@@ -311,6 +311,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("results", nargs="+", help="results folder(s) (one per seed, or one with all)")
     c.add_argument("--rel-gain", type=float, default=0.1,
                    help="relative error gain per added internal variable that still counts (default 0.1)")
+    c.add_argument("--range-frac", type=float, default=0.05,
+                   help="share of the sweep's whole error drop an improvement must reach (default 0.05)")
     c.add_argument("--out", help="write the table as CSV")
     return p
 
