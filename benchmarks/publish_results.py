@@ -13,6 +13,8 @@ Writes, from the study's results folder (config key ``results``), whatever exist
   <out>/cost_summary.csv   CPU hours per producer and stage
   <out>/rno_errors.md   test error (eq. 16, %) at the training resolution against k, one row per producer, case,
                         variant, target and transfer source (whole training split), for docs/results.md
+  <out>/k_choice.csv, k_choice.md   the k chosen from every k-sweep's validation errors beside the paper's
+                        (learning.choose_k, the rule of docs/cli.md; never the test errors)
 Re-running replaces the files; nothing else in <out> is touched.
 """
 from __future__ import annotations
@@ -75,6 +77,19 @@ def error_markdown(errors: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def k_choice_markdown(table: pd.DataFrame) -> str:
+    """Markdown of learning.choose_k.k_table: chosen k beside the paper's, with the validation errors (%)."""
+    lines = ["| producer | case | variant | target | transfer from | k | validation error (%) per k | chosen k | "
+             "paper's k |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        errors = " / ".join(f"{100 * float(e):.2f}" for e in r.validation_errors.split())
+        chosen = f"{r.chosen_k}" + (" (largest of the sweep: still falling)" if r.at_end else "")
+        paper = "-" if pd.isna(r.paper_k) else f"{int(r.paper_k)}"
+        lines.append(f"| {r.producer} | {r.case} | {r.variant} | {r.target} | {r.init_from or '-'} | "
+                     f"{r.k_values.replace(' ', ', ')} | {errors} | {chosen} | {paper} |")
+    return "\n".join(lines) + "\n"
+
+
 def publish(results: Path, out: Path) -> list[Path]:
     written = []
     out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +108,13 @@ def publish(results: Path, out: Path) -> list[Path]:
 
         (out / "rno_errors.md").write_text(error_markdown(pd.concat([read_table(p) for p in parts])))
         written.append(out / "rno_errors.md")
+    from learning.choose_k import k_table
+
+    choices = k_table(results)
+    if not choices.empty:
+        choices.to_csv(out / "k_choice.csv", index=False)
+        (out / "k_choice.md").write_text(k_choice_markdown(choices))
+        written += [out / "k_choice.csv", out / "k_choice.md"]
     jobs = cost(results)
     jobs.to_csv(out / "cost.csv", index=False, float_format="%.1f")
     summary = (jobs.groupby(["producer", "stage"], as_index=False)
