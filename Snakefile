@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/learning.smk"
 include: "workflow/rules/laminate_learning.smk"
+include: "workflow/rules/baselines.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 

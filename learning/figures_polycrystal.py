@@ -109,8 +109,9 @@ def fig07(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
 
 
 def fig08(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFrame, ds_paths: xr.Dataset,
-          model_paths: RNO) -> list[Path]:
-    """Figure 8 (a)-(d) of the paper (without its PCA-Net and Johnson-Cook comparisons), to ``stem``.png/.pdf.
+          model_paths: RNO, baseline_errors: pd.DataFrame | None = None) -> list[Path]:
+    """Figure 8 (a)-(d) of the paper, to ``stem``.png/.pdf; with ``baseline_errors`` (results/tables/
+    baseline_errors.csv) also its PCA-Net line in (a) and the PCA-Net and Johnson-Cook inset of (b).
 
     (a) test error vs k for spec["case"]; (b) test error vs number of training trajectories at k = spec["size_k"]
     (the models of spec["train_sizes"] and the one trained on the whole split); (c) the input F_bar of a test path
@@ -139,6 +140,10 @@ def fig08(*, stem: str | os.PathLike, spec: Mapping[str, Any], errors: pd.DataFr
     ax_b.set(xlabel="training trajectories", ylabel="mean test error (eq. 16)")
     ax_b.legend(fontsize=7, loc="best")
     panel_label(ax_b, "b")
+    if baseline_errors is not None:
+        from .figures_baselines import add_fig08_baselines
+
+        add_fig08_baselines(ax_a, ax_b, baseline_errors, case, rno_sizes=r)
 
     test = trajectories(ds_paths, "test", train_steps)
     _input_panel(ax_c, test)

@@ -132,8 +132,22 @@ def _fig07_spec(config: Config) -> dict:
 def _fig08_inputs(config: Config, p: Paths) -> dict:
     spec = studies.figures(config)["fig08"]
     key = ModelKey(spec["producer"], spec["case"], spec["variant"], int(spec["paths_k"]))
-    return {"errors": p.table("rno_errors", key.producer), "ds_paths": p.dataset(key.producer, key.case),
-            "model_paths": p.model(key)}
+    inputs = {"errors": p.table("rno_errors", key.producer), "ds_paths": p.dataset(key.producer, key.case),
+              "model_paths": p.model(key)}
+    if studies.baselines(config):  # PCA-Net and Johnson-Cook in panels (a) and (b)
+        inputs["baseline_errors"] = p.table("baseline_errors")
+    return inputs
+
+
+def _fig09_inputs(config: Config, p: Paths) -> dict:
+    key = studies.baseline_model(config)
+    return {"predictions": p._("baselines", key.producer, key.case, "classical_predictions.json"),
+            "errors": p.table("baseline_errors")}
+
+
+def _fig09_spec(config: Config) -> dict:
+    b = studies.baselines(config)
+    return {"case": b["case"], "k": int(b["k"]), "note": b.get("note", "")}
 
 
 def _fig13_inputs(config: Config, p: Paths) -> dict:
@@ -153,6 +167,8 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
     Figure("fig06", "learning.figures_laminate:fig06", _fig06_inputs, "fig06"),
     Figure("fig07", "learning.figures_polycrystal:fig07", _fig07_inputs, "fig07", spec=_fig07_spec),
     Figure("fig08", "learning.figures_polycrystal:fig08", _fig08_inputs, "fig08"),
+    Figure("fig09", "learning.figures_baselines:fig09", _fig09_inputs, "fig09", spec=_fig09_spec,
+           enabled=lambda c: bool(studies.baselines(c))),
     Figure("fig10a", "learning.figures:fig10", _errors_only("fig10a"), "fig10a"),
     Figure("fig10b", "learning.figures:fig10", _errors_only("fig10b"), "fig10b"),
     Figure("fig13", "deploy.cost:fig13", _fig13_inputs, "fig13", spec=lambda c: studies.figures(c)["fig13"]),

@@ -281,6 +281,24 @@ def check(config: Mapping[str, Any]) -> None:
             if n_steps % int(learn["train_steps"]):
                 raise ConfigError(f"config key learning.figures.{name}: case {case} has {n_steps} steps, which "
                                   f"train_steps {learn['train_steps']} does not divide")
+    if baselines(config):
+        key = baseline_model(config)
+        if key.case not in producers.get(key.producer, {}).get("cases", {}):
+            raise ConfigError(f"config key learning.baselines.case: no case {key.case!r} under "
+                              f"producers.{key.producer}.cases")
+        if key not in resolved:
+            raise ConfigError(f"config key learning.baselines: needs model {key}, which no study trains")
+
+
+def baselines(config: Mapping[str, Any]) -> dict:
+    """learning.baselines with the schema's defaults ({} when the config asks for no baselines)."""
+    return dict(section(config).get("baselines") or {})
+
+
+def baseline_model(config: Mapping[str, Any]) -> ModelKey:
+    """The RNO that the baselines are compared with (learning.baselines: producer, case, variant, k)."""
+    b = baselines(config)
+    return ModelKey(b["producer"], b["case"], b["variant"], int(b["k"]))
 
 
 def history_models(config: Mapping[str, Any]) -> list[ModelKey]:

@@ -102,6 +102,8 @@ def tables(config: Config) -> list[str]:
             out.append(p.table("rno_internal"))
         if studies.autoencoders(config):
             out.append(p.table("ae_errors"))
+        if studies.baselines(config):
+            out.append(p.table("baseline_errors"))
     return out
 
 
