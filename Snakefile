@@ -17,6 +17,7 @@ include: "workflow/rules/learning.smk"
 include: "workflow/rules/laminate_learning.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/macroscale.smk"
 include: "workflow/rules/report.smk"
 
 

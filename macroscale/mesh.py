@@ -85,13 +85,27 @@ def _extrude(section: np.ndarray, n1: int, n2: int, z: np.ndarray):
     return nodes, _grid_hexes(n1, n2, n3)
 
 
-def cylinder(radius: float, length: float, n_core: int, n_radial: int, n_axial: int, quarter: bool = True) -> Mesh:
+def layers(length: float, n: int, bias: float = 1.0) -> np.ndarray:
+    """n + 1 levels from 0 to ``length`` (mm) whose layer thicknesses grow geometrically from z = 0, the last
+    ``bias`` times the first (bias = 1: equal layers)."""
+    if not bias > 0:
+        raise ValueError(f"layers: bias must be positive, got {bias}")
+    if n == 1 or bias == 1.0:
+        return np.linspace(0.0, float(length), int(n) + 1)
+    q = float(bias) ** (1.0 / (n - 1))
+    h = q ** np.arange(n)
+    return float(length) * np.concatenate([[0.0], np.cumsum(h) / h.sum()])
+
+
+def cylinder(radius: float, length: float, n_core: int, n_radial: int, n_axial: int, quarter: bool = True,
+             bias: float = 1.0) -> Mesh:
     """A circular bar of ``radius`` along z from z = 0 to ``length`` (mm): butterfly O-grid section (a core square of
     half-width radius/2 in n_core x n_core elements per quadrant, n_radial element rings outside it, the boundary
-    on the circle), n_axial equal layers. quarter: only x >= 0, y >= 0 (for two symmetry planes)."""
+    on the circle), n_axial layers (``layers``: the last ``bias`` times as thick as the one at z = 0). quarter: only
+    x >= 0, y >= 0 (for two symmetry planes)."""
     n, m = int(n_core), int(n_radial)
     a = 0.5 * radius
-    z = np.linspace(0.0, float(length), int(n_axial) + 1)
+    z = layers(length, int(n_axial), bias)
     s = np.linspace(0.0, 1.0, n + 1)
     r = np.linspace(0.0, 1.0, m + 1)
     core = np.stack(np.meshgrid(a * s, a * s, indexing="ij"), -1)  # (n+1, n+1, 2)

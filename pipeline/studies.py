@@ -288,6 +288,12 @@ def check(config: Mapping[str, Any]) -> None:
                               f"producers.{key.producer}.cases")
         if key not in resolved:
             raise ConfigError(f"config key learning.baselines: needs model {key}, which no study trains")
+    macro = config.get("macroscale") or {}
+    if macro.get("enabled"):
+        m = {"producer": "taylor_mg", "case": "MG", "variant": "evp", "k": 2, **(macro.get("model") or {})}
+        key = ModelKey(m["producer"], m["case"], m["variant"], int(m["k"]))
+        if key not in resolved:
+            raise ConfigError(f"config key macroscale.model: needs model {key}, which no study trains")
 
 
 def baselines(config: Mapping[str, Any]) -> dict:

@@ -114,8 +114,16 @@ def figure_files(config: Config) -> list[str]:
     return [path for f in wanted for path in (*p.figure_files(f.name), p.provenance(f.name))]
 
 
+def macroscale_figures(config: Config) -> list[str]:
+    """Figures 11 and 12 (workflow/rules/macroscale.smk) when macroscale.enabled."""
+    p = paths(config)
+    if not config.get("macroscale", {}).get("enabled"):
+        return []
+    return [path for name in ("fig11", "fig12") for path in (*p.figure_files(name), p.provenance(name))]
+
+
 def everything(config: Config) -> list[str]:
-    return datasets(config) + tables(config) + figure_files(config)
+    return datasets(config) + tables(config) + figure_files(config) + macroscale_figures(config)
 
 
 def print_summary(config: Config) -> None:

@@ -335,3 +335,18 @@ def test_corotational_wrapper_makes_a_material_on_symmetric_F_objective():
     assert np.abs(Corotational(UpperTriangle()).update(I, Q, 1e-6, {})[0]).max() < 1e-10
     solid = explicit.Solid(mesh.box((1.0, 1.0, 1.0), (1, 1, 1)), Corotational(UpperTriangle()), RHO)
     assert (solid.K, solid.G) == (200.0, 100.0)  # the wave-speed moduli come through the wrapper
+
+
+def test_graded_layers():
+    """mesh.layers: from 0 to L, thicknesses geometric with last/first = bias; a graded cylinder has the volume of
+    the uniform one (the same polygonal section times L)."""
+    z = mesh.layers(10.0, 5, 4.0)
+    h = np.diff(z)
+    assert z[0] == 0.0 and z[-1] == pytest.approx(10.0, rel=1e-14) and h[-1] / h[0] == pytest.approx(4.0)
+    np.testing.assert_allclose(h[1:] / h[:-1], 4.0 ** 0.25, rtol=1e-12)
+    np.testing.assert_array_equal(mesh.layers(3.0, 3), np.linspace(0.0, 3.0, 4))
+    vol = [hex8.Geometry(m.nodes, m.hexes).volume.sum().item()
+           for m in (mesh.cylinder(1.0, 4.0, 2, 2, 6), mesh.cylinder(1.0, 4.0, 2, 2, 6, bias=3.0))]
+    assert vol[1] == pytest.approx(vol[0], rel=1e-12)
+    with pytest.raises(ValueError):
+        mesh.layers(1.0, 3, 0.0)
