@@ -6,6 +6,7 @@
     deploy.abaqus   ABAQUS/Explicit VUMAT and ABAQUS/Standard UMAT around the Fortran kernel
     deploy.export   export(model_dir, fmt, out_dir): the files of a format and their README.md
     deploy.johnson_cook  the Johnson-Cook law of mechanics.johnson_cook as C99, Fortran and a VUMAT (jc-* formats)
+    deploy.pca_net  a PCA-Net (ref. [25]) as C99, Fortran and a VUMAT, its input history in state (pca-* formats)
     deploy.cost     Figure 13: CPU time per step of the compiled kernels in a single-element loop
     deploy.cli      the rno-export command (also python -m deploy)
 

@@ -10,6 +10,13 @@ and, from Johnson-Cook parameters (a JSON file or a law object) instead of a mod
     jc-c        jc_model.h, jc_model.c      C99 kernel jc_step
     jc-fortran  jc_kernel.f90               Fortran 2008 module jc_kernel: jc_point, jc_step and its C entry
     jc-vumat    jc_vumat.f90                module jc_kernel + ABAQUS/Explicit VUMAT
+
+and, from a PCA-Net (ref. [25]; a directory of deploy.pca_net.save or a learning.pca_net.PCANet; deploy.pca_net),
+its input history kept in state variables:
+
+    pca-c        pca_model.h, pca_model.c   C99 kernel pca_step
+    pca-fortran  pca_kernel.f90             Fortran 2008 module pca_kernel: pca_step and its C entry
+    pca-vumat    pca_vumat.f90              module pca_kernel + ABAQUS/Explicit VUMAT
 """
 from __future__ import annotations
 
@@ -19,11 +26,12 @@ from pathlib import Path
 from learning.artifacts import load, read_json
 from learning.rno import RNO
 
-from . import abaqus, c99, fortran, johnson_cook
+from . import abaqus, c99, fortran, johnson_cook, pca_net
 from .network import CHUNK, Kernel, substeps_note
 
 FORMATS = {"c": ("rno_model.h", "rno_model.c"), "fortran": ("rno_kernel.f90",), "vumat": ("rno_vumat.f90",),
-           "umat": ("rno_umat.f90",), **johnson_cook.FORMATS}
+           "umat": ("rno_umat.f90",), **johnson_cook.FORMATS,
+           **pca_net.FORMATS}
 #: compiler flags the README recommends (benchmarks/bench_export.py measures with them): -ffp-contract=fast (GCC's
 #: default except in ISO modes such as -std=c99) lets it use fused multiply-adds, -fno-trapping-math changes no result
 #: and lets it vectorise the SELU's branch-free expm1
@@ -52,6 +60,21 @@ def export(model: str | os.PathLike | RNO, fmt: str, out_dir: str | os.PathLike,
             path_given = isinstance(model, (str, os.PathLike))
             source = str(Path(model).resolve()) if path_given else "parameters given in memory"
         return _write(johnson_cook.texts(model, fmt, source), out_dir)
+    if fmt in pca_net.FORMATS:  # model: a PCA-Net (learning.pca_net.PCANet, or a directory of deploy.pca_net.save)
+        if isinstance(model, pca_net.PCANet):
+            source = source or "a PCA-Net given in memory"
+        else:
+            path = Path(model)
+            if not pca_net.is_pca_dir(path):
+                raise ValueError(f"{path}: --format {fmt} exports a PCA-Net: give a directory written by "
+                                 "deploy.pca_net.save (model.pt of format " + repr(pca_net.FORMAT) + ")")
+            if input_name is None:
+                input_name = pca_net.input_of(path)
+            source = source or str(path.resolve() if path.is_dir() else path.resolve().parent)
+            model = pca_net.load(path)
+        return _write(pca_net.texts(model, fmt, source, input_name), out_dir)
+    if isinstance(model, (str, os.PathLike)) and pca_net.is_pca_dir(model):
+        raise ValueError(f"{model}: a PCA-Net; export it with --format {' or '.join(sorted(pca_net.FORMATS))}")
     if isinstance(model, RNO):
         net, source = model, source or "an RNO given in memory"
     else:
