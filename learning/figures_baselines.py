@@ -28,13 +28,22 @@ STYLES = {"rno": ("RNO", "tab:blue", "--"),
 C11, C22 = component_names(3).index((0, 0)), component_names(3).index((1, 1))
 
 
-def _error(errors: pd.DataFrame, case: str, model: str, paths: str) -> float | None:
+def _error(errors: pd.DataFrame, case: str, model: str, paths: str) -> tuple[float | None, int]:
+    """(the row's error, None if empty; how many paths the model could not follow)."""
     rows = select_errors(errors, case=case, model=model, paths=paths)
-    return None if rows.empty else float(rows["error"].iloc[-1])
+    if rows.empty:
+        return None, 0
+    row = rows.iloc[-1]
+    failed = int(row["failed"]) if "failed" in row and pd.notna(row["failed"]) else 0
+    return (None if pd.isna(row["error"]) else float(row["error"])), failed
 
 
-def _label(name: str, err: float | None) -> str:
-    return name if err is None else f"{name} ({100 * err:.1f} %)"
+def _label(name: str, err: tuple[float | None, int], n_paths: int) -> str:
+    value, failed = err
+    text = [] if value is None else [f"{100 * value:.1f} %"]
+    if failed:
+        text.append(f"failed on {failed} of {n_paths}")
+    return f"{name} ({', '.join(text)})" if text else name
 
 
 def fig09(*, stem: str | os.PathLike, spec: Mapping[str, Any], predictions: Mapping[str, Any],
@@ -67,11 +76,13 @@ def fig09(*, stem: str | os.PathLike, spec: Mapping[str, Any], predictions: Mapp
         for m in models:
             name, color, ls = STYLES[m]
             approx = np.asarray(predictions[m], float)
+            stop = np.asarray(predictions.get(f"{m}_failed_step", [-1] * len(names)), int)
             for c, _, _ in comps:
                 for j, b in enumerate(idx):
-                    ax.plot(x[b], approx[b, :, c], color=color, ls=ls, lw=1.1,
-                            label=_label(name, _error(errors, case, m, kind)) if (j == 0 and c == comps[0][0])
-                            else None)
+                    end = stop[b] if stop[b] >= 0 else approx.shape[1]  # a failed path: drawn up to its failure
+                    ax.plot(x[b, :end], approx[b, :end, c], color=color, ls=ls, lw=1.1,
+                            label=_label(name, _error(errors, case, m, kind), len(idx))
+                            if (j == 0 and c == comps[0][0]) else None)
         if kind == "cavity":
             ax.set(xlabel=r"hoop strain $\ln\lambda$ (-)", ylabel=r"Cauchy stress (MPa)")
         else:

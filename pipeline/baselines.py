@@ -5,8 +5,11 @@ the Johnson-Cook law and the driver live in mechanics/, the RNO and the error of
 Table rows (``COLUMNS``): model (``MODELS``: rno, johnson_cook_classical, johnson_cook_random, pca_net), case (the
 training case, e.g. MG), train_size (the number of paths the model was fitted on: the classical paths for
 johnson_cook_classical), paths (random: the test split of the training case; uniaxial, cavity, cyclic: the classical
-paths, cyclic the mean over its amplitudes) and error: the mean of eq. (16) over those paths, computed with
-learning.pca_net.path_errors (learning.loss.relative_l2, the RNO's test error).
+paths, cyclic the mean over its amplitudes), error: the mean of eq. (16) over those paths that the model followed
+to the end, computed with learning.pca_net.path_errors (learning.loss.relative_l2, the RNO's test error), failed:
+how many of those paths it could not follow (the mixed-BC driver's Newton did not converge: a model that is not
+a valid material there), and failure: the first such path's reason. A failed path's error is not counted (its
+frozen stress would score a meaningless number); when every path of a kind failed the error is left empty.
 
 Johnson-Cook fits (mechanics.johnson_cook_fit; eps_dot_0 = 1e-3 1/s fixed, mu and kappa the store's): (a)
 "classical" to every classical path, (b) "random" to the first ``n_fit`` training paths (default N_FIT = 50; a
@@ -34,7 +37,7 @@ from learning.train import evaluate_error
 from mechanics import classical_paths, johnson_cook_fit
 from mechanics.mixed_bc import drive, to_components
 
-COLUMNS = ["model", "case", "train_size", "paths", "error"]
+COLUMNS = ["model", "case", "train_size", "paths", "error", "failed", "failure"]
 MODELS = ("rno", "johnson_cook_classical", "johnson_cook_random", "pca_net")
 N_FIT = 50
 FIT_KEYS = ("params", "eps_dot_0", "mu", "kappa", "cost", "nfev", "success", "message", "n_paths")
@@ -108,30 +111,50 @@ def load_fit(path: str | Path) -> johnson_cook_fit.JCFit:
     return johnson_cook_fit.JCFit(**{k: d[k] for k in FIT_KEYS})
 
 
-def rno_classical(model, time, F_t, s_t, mask, pressure_model=None) -> tuple[np.ndarray, list[str]]:
-    """(the RNO's Cauchy stress components (B, n_time, 6) along the classical controls, the driver's error
-    messages): mixed-BC driver, autograd tangent, rtol 1e-8; a failed path is frozen at its last converged step."""
+def rno_classical(model, time, F_t, s_t, mask, pressure_model=None) -> dict:
+    """The RNO along the classical controls (mixed-BC driver, autograd tangent, rtol 1e-8): {"stress": Cauchy
+    stress components (B, n_time, 6) MPa, a failed path frozen at its last converged step; "failed_step": (B,),
+    -1 for a path followed to the end; "errors": the driver's message per failed path}."""
     out = drive(RNOMaterial(model, pressure_model), time, F_t, s_t, mask, rtol=1e-8, on_failure="record")
-    return to_components(out["stress"]), list(out["errors"])
+    return {"stress": to_components(out["stress"]), "failed_step": np.asarray(out["failed_step"], int),
+            "errors": list(out["errors"])}
 
 
-def _rows(model: str, case: str, train_size: int, errors: dict[str, float]) -> list[dict]:
-    return [{"model": model, "case": case, "train_size": int(train_size), "paths": p, "error": float(e)}
-            for p, e in errors.items()]
+def _rows(model: str, case: str, train_size: int, errors: dict[str, tuple]) -> list[dict]:
+    """errors: paths -> (error or None, failed, failure)."""
+    return [{"model": model, "case": case, "train_size": int(train_size), "paths": p,
+             "error": None if e is None else float(e), "failed": int(n), "failure": why}
+            for p, (e, n, why) in errors.items()]
 
 
-def classical_errors(names, approx: np.ndarray, truth: Trajectories) -> dict[str, float]:
-    """{uniaxial, cavity, cyclic: mean eq. (16) over the paths of that kind}."""
+def classical_errors(names, approx: np.ndarray, truth: Trajectories, failed_step=None,
+                     reasons: list[str] = ()) -> dict[str, tuple]:
+    """{uniaxial, cavity, cyclic: (mean eq. (16) over the paths of that kind followed to the end (None if none
+    was), the number that failed, the first failure's reason ("" if none))}."""
     e = path_errors(approx, truth)
     kinds = np.array([classical_paths.kind_of(n) for n in names])
-    return {k: float(e[kinds == k].mean()) for k in classical_paths.KINDS if (kinds == k).any()}
+    failed = np.zeros(len(names), bool) if failed_step is None else np.asarray(failed_step) >= 0
+    why = {}
+    for message in reasons:  # "mixed_bc: path b, step n: ..."
+        b = int(message.split("path ", 1)[1].split(",", 1)[0]) if "path " in message else -1
+        why.setdefault(b, message)
+    out = {}
+    for k in classical_paths.KINDS:
+        sel = kinds == k
+        if not sel.any():
+            continue
+        ok = sel & ~failed
+        first = next((why.get(int(b), "not converged") for b in np.flatnonzero(sel & failed)), "")
+        out[k] = (float(e[ok].mean()) if ok.any() else None, int((sel & failed).sum()), first)
+    return out
 
 
 def evaluate(ds_train: xr.Dataset, ds_classical: xr.Dataset, fits: dict[str, johnson_cook_fit.JCFit], rno,
              *, steps: int | None = None, rno_train_size: int = 0) -> tuple[pd.DataFrame, dict]:
     """Error rows (COLUMNS) of the RNO and both Johnson-Cook fits on the random test split and the classical paths,
     and the classical predictions of Figure 9: {"names", "time", "F", "truth", <model>: (B, n_time, 6) (MPa),
-    "rno_errors": the driver's messages for paths the RNO could not follow (frozen there)}. The training store at
+    "rno_errors": the driver's messages for paths the RNO could not follow, "rno_failed_step": per path the step
+    where it stopped (-1: followed to the end)}. The training store at
     ``steps`` steps (None: as stored), the classical paths at its time step; rno_train_size: the RNO's train_size
     (0: the whole split)."""
     case = ds_train.attrs["case"]
@@ -141,15 +164,17 @@ def evaluate(ds_train: xr.Dataset, ds_classical: xr.Dataset, fits: dict[str, joh
              "F": truth.x.tolist(), "truth": truth.stress.tolist()}
     rows = []
     n_rno = int(rno_train_size) or _n_train(ds_train)
-    rno_cl, preds["rno_errors"] = rno_classical(rno, truth.time, F_t, s_t, mask)
-    preds["rno"] = rno_cl.tolist()
-    rows += _rows("rno", case, n_rno, {"random": float(evaluate_error(rno, test).mean()),
-                                       **classical_errors(names, rno_cl, truth)})
+    followed = rno_classical(rno, truth.time, F_t, s_t, mask)
+    preds["rno"], preds["rno_errors"] = followed["stress"].tolist(), followed["errors"]
+    preds["rno_failed_step"] = followed["failed_step"].tolist()
+    rows += _rows("rno", case, n_rno, {"random": (float(evaluate_error(rno, test).mean()), 0, ""),
+                                       **classical_errors(names, followed["stress"], truth, followed["failed_step"],
+                                                          followed["errors"])})
     for name, fit in fits.items():
         jc = fit.material()
         cl = johnson_cook_fit.response(jc, truth.time, F_t, s_t, mask)
         rnd = johnson_cook_fit.response(jc, *full_F(test))
         preds[name] = cl.tolist()
-        rows += _rows(name, case, fit.n_paths, {"random": float(path_errors(rnd, test).mean()),
+        rows += _rows(name, case, fit.n_paths, {"random": (float(path_errors(rnd, test).mean()), 0, ""),
                                                 **classical_errors(names, cl, truth)})
     return pd.DataFrame(rows, columns=COLUMNS), preds

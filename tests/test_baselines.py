@@ -97,7 +97,7 @@ def test_fits_recover_the_law_and_evaluate(stores, tmp_path):
     assert set(rows["paths"]) == {"random", "uniaxial", "cavity", "cyclic"} and len(rows) == 12
     jc_rows = rows[rows["model"] != "rno"]
     assert (jc_rows["error"] < 1e-4).all(), jc_rows  # the data are this law's
-    assert (rows[rows["model"] == "rno"]["error"] > 1e-2).all()
+    assert (rows[rows["model"] == "rno"]["error"] > 1e-2).all() and (rows["failed"] == 0).all()
     assert np.asarray(preds["rno"]).shape == np.asarray(preds["truth"]).shape == (5, 31, 6)
 
     errors = pd.concat([rows, pd.DataFrame([{"model": "pca_net", "case": "JC", "train_size": n, "paths": "random",
@@ -111,3 +111,30 @@ def test_fits_recover_the_law_and_evaluate(stores, tmp_path):
     fig, (ax_a, ax_b) = figure(1, 2)
     inset = add_fig08_baselines(ax_a, ax_b, errors, "JC")
     assert inset is not None and len(inset.get_lines()) == 4  # PCA-Net, RNO, two JC markers
+
+
+def test_a_path_the_model_cannot_follow_is_counted_as_failed_not_scored():
+    """classical_errors: a failed path's frozen stress is left out of the mean and counted with its reason; a kind
+    whose every path failed has no error (None), never a number computed from frozen values."""
+    names = ["uniaxial", "cavity", "cyclic_0.025", "cyclic_0.05"]
+    t = np.linspace(0.0, 1.0, 11)
+    rng = np.random.default_rng(0)
+    truth_stress = rng.normal(size=(4, 11, 6))
+    x = np.zeros((4, 11, 6))
+    x[..., [0, 3, 5]] = 1.0  # F = I (11, 12, 13, 22, 23, 33)
+
+    def paths(sel):
+        return Trajectories(x=x[sel], stress=truth_stress[sel], time=t, sample=np.arange(4)[sel], input_name="F", d=3)
+
+    truth = paths(slice(None))
+    approx = truth_stress + 0.1 * rng.normal(size=truth_stress.shape)
+    reasons = ["mixed_bc: path 1, step 3: (t = 0.3 s) Newton did not converge",
+               "mixed_bc: path 3, step 2: (t = 0.2 s) Newton did not converge"]
+    out = baselines.classical_errors(names, approx, truth, failed_step=[-1, 3, -1, 2], reasons=reasons)
+    assert out["uniaxial"][1:] == (0, "") and out["uniaxial"][0] > 0
+    assert out["cavity"] == (None, 1, reasons[0])  # its only path failed: no error
+    e_cyclic0 = baselines.classical_errors(names[2:3], approx[2:3], paths(slice(2, 3)))
+    assert out["cyclic"] == (pytest.approx(e_cyclic0["cyclic"][0]), 1, reasons[1])  # the mean of the followed one
+    rows = pd.DataFrame(baselines._rows("rno", "MG", 4, out), columns=baselines.COLUMNS)
+    cavity = rows.set_index("paths").loc["cavity"]
+    assert cavity["failed"] == 1 and pd.isna(cavity["error"])
