@@ -62,6 +62,7 @@ def test_elastic_limit_reuss():
 
 
 # 3. convergence: errors against a tight-tolerance reference shrink with rtol
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_tolerance_refinement_stiff():
     base = dict(n_phases=5, seed=7, E=[5000.0, 10000.0], sigma0=[100.0, 300.0], n=[10.0, 20.0],
                 loading={"n_steps": 400, "F_max": 0.01})

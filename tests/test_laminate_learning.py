@@ -109,6 +109,7 @@ def _sha(paths):
     return [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.suffix == ".png"]
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_figures_3_to_6_are_written_and_deterministic(tmp_path):
     ds = micro_dataset(n=14, n_time=21)
     tiny = train_settings(k=2, hidden=[8], epochs=1, batch_size=4, train_steps=20, eval_every=0, checkpoint_every=0,

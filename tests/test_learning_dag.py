@@ -35,6 +35,7 @@ learning:
 """)
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 @pytest.mark.skipif(shutil.which(str(SNAKEMAKE)) is None, reason="snakemake is not installed beside this python")
 def test_figures_all_builds_tables_and_figures(tmp_path):
     config = {"results": str(tmp_path / "results"), **TINY}

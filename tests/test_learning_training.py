@@ -201,6 +201,7 @@ def test_internal_variable_study_of_a_trained_model(ds1, tmp_path):
         internal_variable_study(fit(train, tiny(k=0, epochs=1), device="cpu")[0], ds1, STEPS, law=composite1d)
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_figures_are_written_and_deterministic(trained, ds1, ds2, tmp_path):
     model, _, _ = trained
     rows = []

@@ -193,6 +193,7 @@ def _error_table(producer_name, cases, targets, ks, sizes=(0,)):
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_figures_7_8_and_10b_are_written_and_deterministic(poly, tmp_path):
     spec7 = fill_defaults({"learning": {"figures": {"fig07": {"cases": ["PH", "P1"], "hardening_cases": ["P3"],
                                                               "k": [0, 1], "paths_k": 1}}}})["learning"]["figures"]["fig07"]

@@ -123,6 +123,7 @@ def test_b_changing_one_case_reruns_only_that_case(project):
     assert '"edot0":2.0' in open_store(project.dataset("N2")).attrs["case_config"]
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only(tmp_path):
     """(b) through the learning rules: models, error tables and figures of the other case stay."""
     p = Project(tmp_path)
@@ -147,6 +148,7 @@ def test_b_a_case_change_reruns_that_case_s_training_evaluation_and_figures_only
     assert n1_model.stat().st_mtime_ns == before
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_c_a_job_script_edit_is_listed_by_list_changes_code(project):
     assert project.run("--list-changes", "code").stdout.strip() == ""
     script = project.src / "workflow" / "scripts" / "collect.py"
@@ -159,6 +161,7 @@ def test_c_a_job_script_edit_is_listed_by_list_changes_code(project):
     assert changed(before, project.stamps()) == ["datasets/composite1d/N1.zarr", "datasets/composite1d/N2.zarr"]
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_c_a_producer_edit_reruns_its_shards_and_what_depends_on_them(project):
     module = project.src / "fullfield" / "composite1d.py"
     module.write_text(module.read_text() + "\n# edited by the test\n")
@@ -177,6 +180,7 @@ def test_c_a_producer_edit_reruns_its_shards_and_what_depends_on_them(project):
     assert project.jobs("-n")[0] == {}
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_d_deleting_a_shard_recomputes_only_that_shard(project):
     shard = project.shard("N1", 1)
     reference = open_store(shard, shard=True)

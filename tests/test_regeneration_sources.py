@@ -85,6 +85,7 @@ def test_editing_the_crystal_kernel_reruns_the_taylor_and_2d_shards_only(project
     assert project.dry_jobs() == {}
 
 
+@pytest.mark.slow  # over a minute on 2 cores; the default suite stays under ~15 min (make test ARGS="-m slow")
 def test_editing_the_1d_producer_reruns_only_its_shards(project):
     project.touch("fullfield/composite1d.py")
     out = project.run("-n")
