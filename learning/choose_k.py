@@ -15,8 +15,8 @@ decrease to saturation of the error. The rule here makes that transition a numbe
 The second condition is the paper's "sharp transition" made scale-aware. A relative gain alone is blind to scale:
 at the noise floor of a saturated sweep a 10 % difference is a few hundredths of a percent, which one seed cannot
 resolve. Measured on the paper-local 1D sweep (one seed per k, N = 1..10, validation errors 13-95 % at k = 0 and
-0.33-0.59 % at k = 1..3 for the well-trained N) the relative rule alone chose k = 2 or 3 for six of ten N on
-differences of 0.04-0.2 points; 5 % of the sweep's drop separates those from the transitions of the paper's
+0.33-0.70 % at k = 1..3 for the eight well-trained N) the relative rule alone chose k = 2 or 3 for five of those
+eight on differences of 0.06-0.3 points (and for the two underfit N); 5 % of the sweep's drop separates those from the transitions of the paper's
 studies (k = 0 -> 1 in 1D, the laminate's plateau at k = 1-2 before k = 3, a fourth variable with hardening).
 With repeated seeds the spread does the same job and range_frac = 0 recovers the relative rule alone.
 
@@ -144,8 +144,8 @@ def sweep_models(results: str | os.PathLike | Iterable[str | os.PathLike]) -> pd
         for hist in sorted(Path(folder).glob("models/*/*/*/history.json")):
             model_dir = hist.parent
             config_path = model_dir / "config.json"
-            if not config_path.exists():
-                continue
+            if not config_path.exists() or not (model_dir / "model.pt").exists():
+                continue  # not a finished model (a training still running rewrites history.json as it goes)
             config = json.loads(config_path.read_text())
             if config.get("kind", "rno") != "rno":
                 continue
