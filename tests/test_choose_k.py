@@ -89,10 +89,13 @@ def write_model(results, producer, case, name, k, seed, val, target="stress", va
     hist = [{"epoch": 1, "validation_error": val * 2, "test_error": 0.0, "best_epoch": 1},
             {"epoch": 2, "validation_error": val, "test_error": 0.0, "best_epoch": 2}]
     (d / "history.json").write_text(json.dumps(hist))
+    (d / "model.pt").write_bytes(b"")  # a finished model (sweep_models skips directories without one)
 
 
 def test_k_table_across_producers_and_seed_folders(tmp_path):
     a, b = tmp_path / "seed0", tmp_path / "seed1"
+    write_model(a, "composite1d", "N3", "evp-k9", 9, 0, 1e-6)  # still training: no model.pt, not in the sweep
+    (a / "models" / "composite1d" / "N3" / "evp-k9" / "model.pt").unlink()
     for folder, seed, jitter in ((a, 0, 1.0), (b, 1, 1.05)):
         for k, v in enumerate([0.5, 0.02, 0.019, 0.0195]):
             write_model(folder, "composite1d", "N3", f"evp-k{k}", k, seed, v * jitter)
