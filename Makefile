@@ -14,5 +14,5 @@ setup:
 run: setup  ## the whole default DAG on config.yaml; prints where results are; recovers a killed run's stale lock
 	$(PY) -m pipeline.run --cores $(CORES) --rerun-incomplete $(ARGS)
 
-test: setup  ## the test suite (pytest); extra flags via ARGS, e.g. make test ARGS="-m 'not slow'"
-	$(PY) -m pytest $(ARGS)
+test: setup  ## the test suite (pytest, two workers, one test file per worker); extra flags via ARGS, e.g. make test ARGS="-m slow"
+	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
