@@ -106,6 +106,25 @@ VUMAT_INTERNAL_ENERGY = """  ! specific internal energy: + (stressOld + stressNe
 """
 
 
+def vumat_closing() -> str:
+    """The end of the network VUMATs (the RNO's here, the PCA-Net's in deploy.pca_net): enerInternNew by the
+    trapezoid rule, enerInelasNew carried, and the contained ``gather(a)`` that fills x (the model's components) from
+    an ABAQUS symmetric array."""
+    return f"""{VUMAT_INTERNAL_ENERGY}  enerInelasNew = enerInelasOld
+
+contains
+
+  !> x: the components (11, 12, 13, 22, 23, 33) of an ABAQUS symmetric array a (11, 22, 33, 12, 23, 31) in the
+  !> model's order; 13 and 23 are 0 when nshr = 1.
+  subroutine gather(a)
+    real(dp), intent(in) :: a(nblock, ndir + nshr)
+{_gather("a", "    ")}
+  end subroutine gather
+
+end subroutine vumat
+"""
+
+
 def vumat(kernel: Kernel, source_name: str) -> str:
     """rno_vumat.f90: module rno_kernel and subroutine vumat."""
     check(kernel, "VUMAT")
@@ -165,19 +184,7 @@ def vumat(kernel: Kernel, source_name: str) -> str:
   if (stat /= 0) error stop "rno vumat: out of memory"
 {chr(10).join(scatter)}
 
-{VUMAT_INTERNAL_ENERGY}  enerInelasNew = enerInelasOld
-
-contains
-
-  !> x: the components (11, 12, 13, 22, 23, 33) of an ABAQUS symmetric array a (11, 22, 33, 12, 23, 31) in the
-  !> model's order; 13 and 23 are 0 when nshr = 1.
-  subroutine gather(a)
-    real(dp), intent(in) :: a(nblock, ndir + nshr)
-{_gather("a", "    ")}
-  end subroutine gather
-
-end subroutine vumat
-"""
+{vumat_closing()}"""
     check_lines(text)
     return text
 

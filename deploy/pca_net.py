@@ -730,7 +730,7 @@ end module pca_kernel
 
 def vumat(kn: PCAKernel, source_name: str) -> str:
     """pca_vumat.f90: module pca_kernel and an ABAQUS/Explicit vumat keeping the history in stateOld/stateNew."""
-    from .abaqus import COMPONENTS, VUMAT_INTERNAL_ENERGY, VUMAT_SLOT, _gather, _shift, vumat_arguments, vumat_checks
+    from .abaqus import COMPONENTS, VUMAT_SLOT, _shift, vumat_arguments, vumat_checks, vumat_closing
     from .fortran import check_lines
 
     if kn.c_in != 6 or kn.c_out != 6:
@@ -798,18 +798,6 @@ def vumat(kn: PCAKernel, source_name: str) -> str:
   if (stat == 2) error stop "pca vumat: more increments than the model's N steps (its grid: PCA_N_TIMES times)"
 {chr(10).join(scatter)}
 
-{VUMAT_INTERNAL_ENERGY}  enerInelasNew = enerInelasOld
-
-contains
-
-  !> x: the components (11, 12, 13, 22, 23, 33) of an ABAQUS symmetric array a (11, 22, 33, 12, 23, 31) in the
-  !> model's order; 13 and 23 are 0 when nshr = 1.
-  subroutine gather(a)
-    real(dp), intent(in) :: a(nblock, ndir + nshr)
-{_gather("a", "    ")}
-  end subroutine gather
-
-end subroutine vumat
-"""
+{vumat_closing()}"""
     check_lines(text)
     return text
