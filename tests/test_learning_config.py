@@ -103,6 +103,8 @@ def test_schema_names_the_key(edit, message):
     (lambda c: c["learning"]["studies"]["transfer"].update(k=[3]), "not trained by any study"),
     (lambda c: c["learning"]["figures"].update(fig10a={"case": "N1"}), "learning.figures.fig10a"),
     (lambda c: c["learning"]["defaults"].update(validation_fraction=0.999), "validation_fraction = 0.999"),
+    (lambda c: c["learning"].update(baselines={"case": "MG"}), r"learning\.baselines\.case: no case 'MG'"),
+    (lambda c: c.update(macroscale={"enabled": True}), r"macroscale\.model: needs model"),
 ])
 def test_semantic_checks(edit, message):
     cfg = copy.deepcopy(BASE)
