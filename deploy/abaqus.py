@@ -106,6 +106,17 @@ VUMAT_INTERNAL_ENERGY = """  ! specific internal energy: + (stressOld + stressNe
 """
 
 
+def vumat_scatter(indent: str) -> str:
+    """Fortran lines writing the model's stress sigma(6, nblock) (11, 12, 13, 22, 23, 33) into stressNew (11, 22,
+    33, 12, 23, 31); the out-of-plane shears only when nshr = 3."""
+    lines = []
+    for m, (i, j) in enumerate(COMPONENTS, 1):
+        col = VUMAT_SLOT[(i, j)]
+        line = f"stressNew(:, {col}) = sigma({m}, :)  ! {i + 1}{j + 1}"
+        lines.append(indent + ("if (nshr == 3) " if col > 4 else "") + line)
+    return "\n".join(lines)
+
+
 def vumat_closing() -> str:
     """The end of the network VUMATs (the RNO's here, the PCA-Net's in deploy.pca_net): enerInternNew by the
     trapezoid rule, enerInelasNew carried, and the contained ``gather(a)`` that fills x (the model's components) from
@@ -129,11 +140,7 @@ def vumat(kernel: Kernel, source_name: str) -> str:
     """rno_vumat.f90: module rno_kernel and subroutine vumat."""
     check(kernel, "VUMAT")
     strain = kernel.input_name == "strain"
-    scatter = []
-    for m, (i, j) in enumerate(COMPONENTS, 1):
-        col = VUMAT_SLOT[(i, j)]
-        line = f"stressNew(:, {col}) = sigma({m}, :)  ! {i + 1}{j + 1}"
-        scatter.append(("    if (nshr == 3) " if col > 4 else "    ") + line)
+    scatter = vumat_scatter("    ")
     if strain:
         check_input = "    ! strain input: x = U - I = strainInc"
         to_strain = ("\n    ! strain input: x = U - I\n" + _shift("x", "-", "    ") + "\n"
@@ -182,7 +189,7 @@ def vumat(kernel: Kernel, source_name: str) -> str:
     stateNew(:, 1:RNO_K) = transpose(xi_new)
   end if
   if (stat /= 0) error stop "rno vumat: out of memory"
-{chr(10).join(scatter)}
+{scatter}
 
 {vumat_closing()}"""
     check_lines(text)

@@ -730,7 +730,7 @@ end module pca_kernel
 
 def vumat(kn: PCAKernel, source_name: str) -> str:
     """pca_vumat.f90: module pca_kernel and an ABAQUS/Explicit vumat keeping the history in stateOld/stateNew."""
-    from .abaqus import COMPONENTS, VUMAT_SLOT, _shift, vumat_arguments, vumat_checks, vumat_closing
+    from .abaqus import _shift, vumat_arguments, vumat_checks, vumat_closing, vumat_scatter
     from .fortran import check_lines
 
     if kn.c_in != 6 or kn.c_out != 6:
@@ -740,11 +740,7 @@ def vumat(kn: PCAKernel, source_name: str) -> str:
         raise ValueError("the PCA-Net VUMAT needs to know whether the model's input is F or strain (config.json "
                          "data.input): pass --input F or --input strain")
     strain = kn.input_name == "strain"
-    scatter = []
-    for m, (i, j) in enumerate(COMPONENTS, 1):
-        col = VUMAT_SLOT[(i, j)]
-        line = f"stressNew(:, {col}) = sigma({m}, :)  ! {i + 1}{j + 1}"
-        scatter.append(("  if (nshr == 3) " if col > 4 else "  ") + line)
+    scatter = vumat_scatter("  ")
     if strain:
         check_input = "    ! strain input: x = U - I = strainInc, x^0 = 0\n    x_prev = 0.0_dp"
         to_strain = ("\n    ! strain input: x = U - I\n" + _shift("x", "-", "    ") + "\n"
@@ -796,7 +792,7 @@ def vumat(kn: PCAKernel, source_name: str) -> str:
   end if
   if (stat == 1) error stop "pca vumat: out of memory"
   if (stat == 2) error stop "pca vumat: more increments than the model's N steps (its grid: PCA_N_TIMES times)"
-{chr(10).join(scatter)}
+{scatter}
 
 {vumat_closing()}"""
     check_lines(text)

@@ -27,12 +27,8 @@ def polar(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return F @ U_inv, 0.5 * (U + transpose(U))
 
 
-class Corotational:
-    """``material`` (a mechanics.mixed_bc.Material on symmetric F) as an objective Material: update(F_prev, F)
-    steps the material from U_prev to U and returns R sigma R^T. Attributes (kappa, mu) are the material's."""
-
-    def __init__(self, material):
-        self.material = material
+class _Wrapped:
+    """A Material that wraps ``self.material``: its state and attributes (kappa, mu, ...) are the material's."""
 
     def __getattr__(self, name):
         if name == "material":
@@ -42,6 +38,14 @@ class Corotational:
     def initial_state(self, batch: int) -> dict:
         return self.material.initial_state(batch)
 
+
+class Corotational(_Wrapped):
+    """``material`` (a mechanics.mixed_bc.Material on symmetric F) as an objective Material: update(F_prev, F)
+    steps the material from U_prev to U and returns R sigma R^T. Attributes (kappa, mu) are the material's."""
+
+    def __init__(self, material):
+        self.material = material
+
     def update(self, F_prev, F, dt, state):
         """(R sigma(U) R^T (B, 3, 3) MPa, new state) of the step U_prev -> U of the stretches of F_prev, F."""
         _, U_prev = polar(F_prev)
@@ -50,7 +54,7 @@ class Corotational:
         return R @ np.asarray(sigma, float) @ transpose(R), new_state
 
 
-class TimeScaled:
+class TimeScaled(_Wrapped):
     """``material`` run on a stretched clock: update(F_prev, F, dt) steps it over ``factor`` * dt (s). The explicit
     time-scale mapping of a rate-dependent law trained at other rates (issue 18, item 3): the Mg RNO was trained
     on 200 s paths (strain rates about 1e-4 to 1e-2 /s) while an impact strains at about 1e4 /s, so factor = 1e6
@@ -63,14 +67,6 @@ class TimeScaled:
         if not factor > 0:
             raise ValueError(f"TimeScaled: factor must be positive, got {factor}")
         self.material, self.factor = material, float(factor)
-
-    def __getattr__(self, name):
-        if name == "material":
-            raise AttributeError(name)
-        return getattr(self.material, name)
-
-    def initial_state(self, batch: int) -> dict:
-        return self.material.initial_state(batch)
 
     def update(self, F_prev, F, dt, state):
         """The material's update over factor * dt: (Cauchy stress (B, 3, 3) MPa, new state)."""
