@@ -53,26 +53,34 @@ def header(kernel: Kernel, source: str) -> str:
         """)
 
 
-def _constants(kn: Kernel) -> str:
+def network_constants(width: int, defines: str = "") -> str:
+    """The constants of every generated network kernel (the RNO's here, the PCA-Net's in deploy.pca_net): register
+    tiles, the padded width, ``defines`` (more #define lines, newline-terminated), the AT() layout, SELU and the
+    exp's reduction constants and 1/i! (its Taylor terms)."""
     taylor = "\n".join(f"static const double E{i} = {literal(1.0 / math.factorial(i))};  /* 1 / {i}! */"
                        for i in range(2, 14))
-    norm = "".join(array(name.upper(), getattr(kn, name), what) for name, what in NORMALISATION
-                   if kn.variant == "ve" or not name.startswith("rate"))
-    time = (f"static const double T_SCALE = {literal(kn.t_scale)};  /* s: g / T_SCALE is dxi/dt in 1/s */\n"
-            f"static const double MAX_DT = {literal(kn.max_dt)};  /* s; 0: no sub-steps */\n") if kn.k else ""
     return f"""\
 #define MR {MR}        /* output rows per register tile (weight panels) */
 #define NR {NR}        /* points per register tile (activation panels) */
 #define CHUNK {CHUNK}   /* points evaluated together */
-#define WIDTH {max(kn.widths())}   /* the widest layer, padded */
-#define AT(p, j, n) ((((size_t)(p) / NR) * (n) + (j)) * NR + (size_t)(p) % NR)  /* value j of point p, width n */
+#define WIDTH {width}   /* the widest layer, padded */
+{defines}#define AT(p, j, n) ((((size_t)(p) / NR) * (n) + (j)) * NR + (size_t)(p) % NR)  /* value j of point p, width n */
 
 static const double SELU_SCALE = {literal(SELU_SCALE)};  /* torch's SELU: lambda */
 static const double SELU_NEG = {literal(SELU_NEG)};  /* lambda alpha */
 static const double LOG2E = {literal(LOG2E)};
 static const double LN2_HI = {literal(LN2_HI)}, LN2_LO = {literal(LN2_LO)};  /* ln 2 = LN2_HI + LN2_LO */
 static const double MAGIC = 6755399441055744.0;  /* 1.5 2^52 */
-{taylor}
+{taylor}"""
+
+
+def _constants(kn: Kernel) -> str:
+    norm = "".join(array(name.upper(), getattr(kn, name), what) for name, what in NORMALISATION
+                   if kn.variant == "ve" or not name.startswith("rate"))
+    time = (f"static const double T_SCALE = {literal(kn.t_scale)};  /* s: g / T_SCALE is dxi/dt in 1/s */\n"
+            f"static const double MAX_DT = {literal(kn.max_dt)};  /* s; 0: no sub-steps */\n") if kn.k else ""
+    return f"""\
+{network_constants(max(kn.widths()))}
 {time}
 {norm}"""
 

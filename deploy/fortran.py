@@ -109,14 +109,32 @@ def _dense() -> str:
 """
 
 
+def network_parameters(width: int) -> str:
+    """The module parameters of every generated network kernel (the RNO's here, the PCA-Net's in deploy.pca_net):
+    register tiles, the padded width, SELU and the exp's reduction constants and 1/i! (its Taylor terms)."""
+    taylor = "\n".join(f"  real(dp), parameter :: E{i} = {real(1.0 / math.factorial(i))}  ! 1 / {i}!"
+                       for i in range(2, 14))
+    return f"""\
+  integer, parameter :: MR = {MR}  ! output rows per register tile (weight panels)
+  integer, parameter :: NR = {NR}  ! points per register tile (activation panels)
+  integer, parameter :: CHUNK = {CHUNK}  ! points evaluated together
+  integer, parameter :: WIDTH = {width}  ! the widest layer, padded
+
+  real(dp), parameter :: SELU_SCALE = {real(SELU_SCALE)}  ! torch's SELU: lambda
+  real(dp), parameter :: SELU_NEG = {real(SELU_NEG)}  ! lambda alpha
+  real(dp), parameter :: LOG2E = {real(LOG2E)}
+  real(dp), parameter :: LN2_HI = {real(LN2_HI)}, LN2_LO = {real(LN2_LO)}  ! ln 2 = LN2_HI + LN2_LO
+  real(dp), parameter :: MAGIC = 6755399441055744.0_dp  ! 1.5 2^52
+  integer(int64), parameter :: ONE_BITS = 4607182418800017408_int64  ! the bits of 1.0_dp
+{taylor}"""
+
+
 def module(kernel: Kernel, source_name: str) -> str:
     """The text of module rno_kernel (file rno_kernel.f90, or the head of the ABAQUS files)."""
     kn = kernel
     ve = kn.variant == "ve"
     f_decl, f_sub, f_out, f_width = _net("f", kn.f, kn.n_in_f)
     g_decl, g_sub, g_out, g_width = _net("g", kn.g, kn.n_comp + kn.k) if kn.k else ("", "", "", 0)
-    taylor = "\n".join(f"  real(dp), parameter :: E{i} = {real(1.0 / math.factorial(i))}  ! 1 / {i}!"
-                       for i in range(2, 14))
     time = (f"  real(dp), parameter :: T_SCALE = {real(kn.t_scale)}  ! s: g / T_SCALE is dxi/dt in 1/s\n"
             f"  real(dp), parameter :: MAX_DT = {real(kn.max_dt)}  ! s; 0: no sub-steps\n") if kn.k else ""
     norm = "".join(parameter(name.upper(), getattr(kn, name), what) for name, what in NORMALISATION
@@ -148,18 +166,7 @@ module rno_kernel
   character(len=*), parameter, public :: RNO_VARIANT = "{kn.variant}", RNO_TARGET = "{kn.target}"
   character(len=*), parameter, public :: RNO_INPUT = "{kn.input_name or 'unknown'}"
 
-  integer, parameter :: MR = {MR}  ! output rows per register tile (weight panels)
-  integer, parameter :: NR = {NR}  ! points per register tile (activation panels)
-  integer, parameter :: CHUNK = {CHUNK}  ! points evaluated together
-  integer, parameter :: WIDTH = {max(kn.widths())}  ! the widest layer, padded
-
-  real(dp), parameter :: SELU_SCALE = {real(SELU_SCALE)}  ! torch's SELU: lambda
-  real(dp), parameter :: SELU_NEG = {real(SELU_NEG)}  ! lambda alpha
-  real(dp), parameter :: LOG2E = {real(LOG2E)}
-  real(dp), parameter :: LN2_HI = {real(LN2_HI)}, LN2_LO = {real(LN2_LO)}  ! ln 2 = LN2_HI + LN2_LO
-  real(dp), parameter :: MAGIC = 6755399441055744.0_dp  ! 1.5 2^52
-  integer(int64), parameter :: ONE_BITS = 4607182418800017408_int64  ! the bits of 1.0_dp
-{taylor}
+{network_parameters(max(kn.widths()))}
 {time}
 {norm}
 {f_decl}{g_decl}

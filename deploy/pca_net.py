@@ -39,7 +39,6 @@ model's whole-history prediction of h^(n) at every step to 1e-10 relative in flo
 from __future__ import annotations
 
 import json
-import math
 import os
 import textwrap
 from dataclasses import dataclass
@@ -51,8 +50,8 @@ from torch import nn
 
 from learning.pca_net import PCANet
 
-from .c99 import _dense, array
-from .network import CHUNK, LN2_HI, LN2_LO, LOG2E, MR, NR, SELU_NEG, SELU_SCALE, Layer, literal, packed_layers
+from .c99 import _dense, array, network_constants
+from .network import Layer, literal, packed_layers
 
 FORMATS = {"pca-c": ("pca_model.h", "pca_model.c"), "pca-fortran": ("pca_kernel.f90",),
            "pca-vumat": ("pca_vumat.f90",)}
@@ -282,25 +281,10 @@ void pca_init(void)
 
 
 def _constants(kn: PCAKernel, width: int) -> str:
-    taylor = "\n".join(f"static const double E{i} = {literal(1.0 / math.factorial(i))};  /* 1 / {i}! */"
-                       for i in range(2, 14))
-    return f"""\
-#define MR {MR}        /* output rows per register tile (weight panels) */
-#define NR {NR}        /* points per register tile (activation panels) */
-#define CHUNK {CHUNK}   /* points evaluated together */
-#define WIDTH {width}   /* the widest layer, padded */
-#define N_IN {kn.c_in * kn.m_in}   /* the MLP's input: PCA_N_COMP_IN x M_IN coefficients */
-#define M_IN {kn.m_in}    /* input modes per component */
-#define M_OUT {kn.m_out}   /* output modes per component */
-#define AT(p, j, n) ((((size_t)(p) / NR) * (n) + (j)) * NR + (size_t)(p) % NR)  /* value j of point p, width n */
-
-static const double SELU_SCALE = {literal(SELU_SCALE)};  /* torch's SELU: lambda */
-static const double SELU_NEG = {literal(SELU_NEG)};  /* lambda alpha */
-static const double LOG2E = {literal(LOG2E)};
-static const double LN2_HI = {literal(LN2_HI)}, LN2_LO = {literal(LN2_LO)};  /* ln 2 = LN2_HI + LN2_LO */
-static const double MAGIC = 6755399441055744.0;  /* 1.5 2^52 */
-{taylor}
-"""
+    defines = (f"#define N_IN {kn.c_in * kn.m_in}   /* the MLP's input: PCA_N_COMP_IN x M_IN coefficients */\n"
+               f"#define M_IN {kn.m_in}    /* input modes per component */\n"
+               f"#define M_OUT {kn.m_out}   /* output modes per component */\n")
+    return network_constants(width, defines) + "\n"
 
 
 def source(kn: PCAKernel, source_name: str, literals: bool = True) -> str:
@@ -545,7 +529,7 @@ Units: MPa and s (e.g. mm, s, N, MPa, tonne)."""
 def fortran_module(kn: PCAKernel, source_name: str) -> str:
     """Module pca_kernel: pca_step (module procedure) and its C entry bind(C, name="pca_step") with the C kernel's
     prototype; the same arithmetic as the C kernel."""
-    from .fortran import _helpers, check_lines, data, real
+    from .fortran import _helpers, check_lines, data, network_parameters
 
     n_in = kn.c_in * kn.m_in
     packed = packed_layers(kn.net, n_in)
@@ -570,8 +554,6 @@ def fortran_module(kn: PCAKernel, source_name: str) -> str:
         ("B_SHIFT", kn.b_shift, "output coefficients: shift"), ("B_SCALE", kn.b_scale, "output coefficients: scale"),
         ("OUT_BASIS", kn.out_basis, f"output PCA bases ({kn.c_out}, {kn.n_times}, {kn.m_out}) row-major"),
         ("OUT_MEAN", kn.out_mean, "output means, MPa")))
-    taylor = "\n".join(f"  real(dp), parameter :: E{i} = {real(1.0 / math.factorial(i))}  ! 1 / {i}!"
-                       for i in range(2, 14))
     text = f"""\
 ! pca_kernel: the PCA-Net (ref. [25] of Liu et al. 2023; learning.pca_net) of
 !   {source_name}
@@ -600,18 +582,7 @@ module pca_kernel
 
   integer, parameter :: NT = PCA_N_TIMES, NC = PCA_N_COMP_IN
   integer, parameter :: M_IN = {kn.m_in}, M_OUT = {kn.m_out}, N_IN = {n_in}
-  integer, parameter :: MR = {MR}  ! output rows per register tile (weight panels)
-  integer, parameter :: NR = {NR}  ! points per register tile (activation panels)
-  integer, parameter :: CHUNK = {CHUNK}  ! points evaluated together
-  integer, parameter :: WIDTH = {width}  ! the widest layer, padded
-
-  real(dp), parameter :: SELU_SCALE = {real(SELU_SCALE)}  ! torch's SELU: lambda
-  real(dp), parameter :: SELU_NEG = {real(SELU_NEG)}  ! lambda alpha
-  real(dp), parameter :: LOG2E = {real(LOG2E)}
-  real(dp), parameter :: LN2_HI = {real(LN2_HI)}, LN2_LO = {real(LN2_LO)}  ! ln 2 = LN2_HI + LN2_LO
-  real(dp), parameter :: MAGIC = 6755399441055744.0_dp  ! 1.5 2^52
-  integer(int64), parameter :: ONE_BITS = 4607182418800017408_int64  ! the bits of 1.0_dp
-{taylor}
+{network_parameters(width)}
 
 {arrays}{"".join(decls)}
 contains
